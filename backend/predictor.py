@@ -1,0 +1,159 @@
+"""Served models: every checkpoint of the model folder, one per name, plus their ensemble; and the prediction."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from PIL import Image
+
+from training.errors import UserError
+from training.inference import Classifier
+
+from .faces import Box, FaceDetector
+from .gradcam import GradCam, heatmap_png
+from .problems import ApiProblem
+
+logger = logging.getLogger(__name__)
+
+ENSEMBLE = "ensemble"
+
+
+@dataclass
+class Predictor:
+    """What a request is answered with: one classifier, or the mean of several (the ensemble)."""
+
+    name: str
+    version: str
+    threshold: float
+    members: list[Classifier]
+    explainer: GradCam
+
+    def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Calibrated P(fake) per image: the members' Classifier.probabilities, averaged."""
+        return np.mean([member.probabilities(images) for member in self.members], axis=0)
+
+    def label(self, probability_fake: float) -> str:
+        """'fake' at or above the threshold, else 'real'."""
+        return "fake" if probability_fake >= self.threshold else "real"
+
+
+@dataclass
+class ModelRegistry:
+    """The classifiers loaded from a model folder, by file stem."""
+
+    classifiers: dict[str, Classifier] = field(default_factory=dict)
+    explainers: dict[str, GradCam] = field(default_factory=dict)
+    default: str | None = None
+
+    @classmethod
+    def load(cls, folder: Path, device: str = "cpu", default: str | None = None,
+             fallback_default: str | None = None) -> "ModelRegistry":
+        """Load every valid *.pt in a folder; invalid ones are logged and skipped."""
+        registry = cls()
+        folder = Path(folder)
+        paths = sorted(folder.glob("*.pt")) if folder.is_dir() else []
+        if not paths:
+            logger.warning("No model checkpoints (*.pt) in %s: /predict will answer 503", folder)
+        for path in paths:
+            if path.stem == ENSEMBLE:
+                logger.error("Skipping %s: 'ensemble' is a reserved model name", path)
+                continue
+            try:
+                classifier = Classifier.from_checkpoint(path, device=device)
+                registry.explainers[classifier.name] = GradCam(classifier)
+            except (UserError, TypeError, ValueError, KeyError, RuntimeError) as error:
+                logger.error("Skipping checkpoint %s: %s", path, error)
+                continue
+            registry.classifiers[classifier.name] = classifier
+            logger.info("Loaded model %s (%s, version %s)", classifier.name, classifier.meta.architecture,
+                        classifier.version)
+        registry.default = registry.pick_default(default, fallback_default)
+        return registry
+
+    def pick_default(self, requested: str | None, fallback: str | None) -> str | None:
+        """The configured default if loaded, else the fallback if loaded, else the first name."""
+        if requested and requested not in self.classifiers:
+            logger.warning("Configured default model %r is not loaded; choosing another", requested)
+        for name in (requested, fallback):
+            if name and name in self.classifiers:
+                return name
+        return min(self.classifiers) if self.classifiers else None
+
+    def __len__(self) -> int:
+        return len(self.classifiers)
+
+    def names(self) -> list[str]:
+        """Loaded model names, sorted, plus 'ensemble' (the mean of all of them) when any is loaded."""
+        names = sorted(self.classifiers)
+        return names + [ENSEMBLE] if names else names
+
+    def describe(self) -> list[dict[str, Any]]:
+        """The /models listing."""
+        return [
+            {
+                "name": name,
+                "architecture": c.meta.architecture,
+                "input_size": c.meta.image_size,
+                "threshold": float(c.meta.threshold),
+                "temperature": float(c.meta.temperature),
+                "metrics": {k: float(v) for k, v in (c.meta.metrics or {}).items()},
+                "hash": c.version,
+            }
+            for name, c in sorted(self.classifiers.items())
+        ]
+
+    def get(self, name: str | None) -> Predictor:
+        """The predictor for a model name (None = default); ApiProblem 503/404 if there is none."""
+        if not self.classifiers:
+            raise ApiProblem(503, "no-model", "No model loaded",
+                             "The server has no model loaded; put a checkpoint (*.pt) in the model folder.")
+        name = name or self.default
+        if name == ENSEMBLE:
+            members = [self.classifiers[n] for n in sorted(self.classifiers)]
+            return Predictor(ENSEMBLE, "+".join(m.version for m in members),
+                             float(np.mean([m.meta.threshold for m in members])), members,
+                             self.explainers[self.default])
+        if name not in self.classifiers:
+            raise ApiProblem(404, "unknown-model", "Unknown model", f"No model named {name!r} is loaded.",
+                             known_models=self.names())
+        classifier = self.classifiers[name]
+        return Predictor(name, classifier.version, float(classifier.meta.threshold), [classifier],
+                         self.explainers[name])
+
+
+def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool) -> dict[str, Any]:
+    """The /predict answer for a decoded RGB image (without latency_ms)."""
+    boxes = detector.crop_boxes(image) if detector is not None else []
+    face_detected = bool(boxes)
+    if not boxes:
+        boxes = [Box(0, 0, image.width, image.height)]
+    # A crop of the whole image would change nothing but cost a copy; keep the exact image then.
+    crops = [image if box == Box(0, 0, image.width, image.height) else image.crop(box.pil_box()) for box in boxes]
+    probabilities = predictor.probabilities(crops)
+    deciding = int(np.argmax(probabilities))
+    probability_fake = float(probabilities[deciding])
+    result: dict[str, Any] = {
+        "label": predictor.label(probability_fake),
+        "probability_fake": probability_fake,
+        "threshold": predictor.threshold,
+        "model": {"name": predictor.name, "version": predictor.version},
+        "faces": [
+            {"box": box.as_list(), "probability_fake": float(p), "label": predictor.label(float(p)),
+             "deciding": i == deciding}
+            for i, (box, p) in enumerate(zip(boxes, probabilities))
+        ] if face_detected else [],
+        "face_detected": face_detected,
+        "image": {"width": image.width, "height": image.height},
+    }
+    if explain:
+        started = time.perf_counter()
+        box = boxes[deciding]
+        cam = predictor.explainer(crops[deciding])
+        result["explanation"] = {"heatmap_png": heatmap_png(cam, (box.w, box.h)), "box": box.as_list()}
+        logger.debug("Grad-CAM took %.1f ms", (time.perf_counter() - started) * 1000)
+    return result

@@ -1,0 +1,101 @@
+"""Reading an upload from a request and decoding it defensively, entirely in memory."""
+
+from __future__ import annotations
+
+import io
+from typing import IO, Iterable
+
+from flask import Request
+from PIL import Image
+
+from training.data import IMAGE_DECODE_ERRORS, decode_image
+
+from .problems import ApiProblem
+
+# Pillow format name -> MIME type, for the formats the API may accept (config/limits.json picks among them).
+FORMAT_MIME_TYPES: dict[str, str] = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",  # multi-picture JPEGs from phones open as MPO
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+    "DIB": "image/bmp",
+    "GIF": "image/gif",
+}
+UPLOAD_FIELDS = ("file", "image")
+# Raw bodies are accepted with these content types besides image/*.
+RAW_BODY_TYPES = ("application/octet-stream",)
+
+
+class InMemoryRequest(Request):
+    """A request whose multipart files stay in memory: uploads never touch the disk (no temp-file spooling)."""
+
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None,
+        filename: str | None = None, content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
+def read_upload(request: Request) -> bytes:
+    """The uploaded image bytes: multipart field `file` or `image`, or a raw body with an image content type."""
+    mimetype = request.mimetype
+    if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        storage = next((request.files[name] for name in UPLOAD_FIELDS if name in request.files), None)
+        if storage is None:
+            raise ApiProblem(400, "missing-file", "No image uploaded",
+                             "Send the image as multipart form field 'file' (or 'image'), or as the raw request "
+                             "body with an image Content-Type.", accepted_fields=list(UPLOAD_FIELDS))
+        data = storage.read()
+    else:
+        data = request.get_data(cache=False)
+        if not data and not mimetype:
+            raise ApiProblem(400, "missing-file", "No image uploaded",
+                             "The request has no body. Send the image as multipart form field 'file' or as the raw "
+                             "request body with an image Content-Type.", accepted_fields=list(UPLOAD_FIELDS))
+        if mimetype and not (mimetype.startswith("image/") or mimetype in RAW_BODY_TYPES):
+            raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
+                             f"A raw request body must have an image Content-Type, not {mimetype!r}.")
+    if not data:
+        raise ApiProblem(400, "empty-file", "Empty upload", "The uploaded file is empty (0 bytes).")
+    return data
+
+
+def decode_upload(data: bytes, accepted_types: Iterable[str], max_pixels: int, min_side: int) -> Image.Image:
+    """Check what the bytes really are, then decode them with training's decoder; raise ApiProblem if unusable."""
+    accepted = set(accepted_types)
+    Image.init()  # register every plugin so `formats` may name any of them (no-op after the first call)
+    formats = [fmt for fmt, mime in FORMAT_MIME_TYPES.items() if mime in accepted and fmt in Image.OPEN]
+    try:
+        # Opening reads only the header; Pillow's decompression-bomb guard stays on.
+        with Image.open(io.BytesIO(data), formats=formats) as probe:
+            image_format, (width, height) = probe.format, probe.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels(max_pixels) from None
+    except IMAGE_DECODE_ERRORS:
+        raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
+                         "The upload is not an image in an accepted format.",
+                         accepted_types=sorted(accepted)) from None
+    if FORMAT_MIME_TYPES.get(image_format) not in accepted:
+        raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
+                         f"{image_format} images are not accepted.", accepted_types=sorted(accepted))
+    if width * height > max_pixels:
+        raise too_many_pixels(max_pixels)
+    if min(width, height) < min_side:
+        raise ApiProblem(422, "image-too-small", "Image too small",
+                         f"The image is {width}x{height} pixels; each side must be at least {min_side} pixels.",
+                         min_side=min_side)
+    try:
+        return decode_image(data)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_many_pixels(max_pixels) from None
+    except IMAGE_DECODE_ERRORS:
+        raise ApiProblem(422, "undecodable-image", "Image cannot be decoded",
+                         f"The file starts like a {image_format} image but its pixel data is truncated or "
+                         "corrupt.") from None
+
+
+def too_many_pixels(max_pixels: int) -> ApiProblem:
+    """The problem for decompression bombs and oversized images."""
+    return ApiProblem(422, "image-too-large", "Image has too many pixels",
+                      f"The image has more than {max_pixels} pixels.", max_pixels=max_pixels)

@@ -1,0 +1,61 @@
+import { forwardRef } from 'react'
+import ProbabilityBar from './ProbabilityBar.jsx'
+
+function formatLatency(ms) {
+  if (typeof ms !== 'number') return null
+  return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`
+}
+
+/** Real/Fake verdict, probability bar and words, model used, latency, face summary and heatmap toggle. */
+const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
+  const isFake = result.label === 'fake'
+  const verdict = isFake ? 'Fake' : 'Real'
+  const faceCount = result.faces?.length || 0
+  const latency = formatLatency(result.latency_ms)
+  return (
+    <section className={`verdict verdict--${isFake ? 'fake' : 'real'}`} aria-labelledby="verdict-heading">
+      <h2 id="verdict-heading" className="verdict__heading" tabIndex={-1} ref={headingRef}>
+        <span className="verdict__badge" aria-hidden="true">{isFake ? '!' : '✓'}</span>
+        Verdict: {verdict}
+      </h2>
+      <ProbabilityBar probability={result.probability_fake} threshold={result.threshold ?? 0.5} />
+      {result.face_detected ? (
+        <p className="verdict__faces">
+          {faceCount === 1
+            ? '1 face was found and is outlined on the image with its score.'
+            : `${faceCount} faces were found and are outlined on the image, each with its own score.`}
+        </p>
+      ) : (
+        <p className="verdict__faces verdict__faces--none">No face found — the whole image was analysed.</p>
+      )}
+      {result.explanation?.heatmap_png && (
+        <label className="switch">
+          <input type="checkbox" role="switch" checked={showHeatmap} onChange={(e) => onToggleHeatmap(e.target.checked)} />
+          <span className="switch__track" aria-hidden="true" />
+          Show heatmap
+        </label>
+      )}
+      <dl className="verdict__meta">
+        <div>
+          <dt>Model</dt>
+          <dd>
+            {result.model?.name}
+            {result.model?.version && <span className="muted"> ({result.model.version})</span>}
+          </dd>
+        </div>
+        {latency && (
+          <div>
+            <dt>Time</dt>
+            <dd>{latency}</dd>
+          </div>
+        )}
+        <div>
+          <dt>Threshold</dt>
+          <dd>{Math.round((result.threshold ?? 0.5) * 100)}%</dd>
+        </div>
+      </dl>
+    </section>
+  )
+})
+
+export default VerdictCard

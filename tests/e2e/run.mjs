@@ -1,0 +1,313 @@
+#!/usr/bin/env node
+// Browser test of the whole app: real backend (gunicorn), real build, Debian's Chromium.
+//
+//   npm run test:e2e                  # from the repo root: builds frontend/dist, then runs this
+//   E2E_MODE=dev node tests/e2e/run.mjs   # Vite dev server (5173) proxying to gunicorn (5000), as docker-compose does
+//
+// Default mode "prod": gunicorn serves frontend/dist at / and the API at /api/* on one free port.
+// Environment: CHROMIUM (default /usr/bin/chromium), E2E_PHOTO (a face photo), E2E_TIMEOUT_MS.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const repoRoot = path.resolve(here, '..', '..')
+const frontendDir = path.join(repoRoot, 'frontend')
+const artifacts = path.join(here, 'artifacts')
+const commands = JSON.parse(readFileSync(path.join(here, 'commands.json'), 'utf8'))
+// playwright-core is a dev dependency of the frontend package.
+const { chromium } = createRequire(path.join(frontendDir, 'package.json'))('playwright-core')
+
+const MODE = process.env.E2E_MODE === 'dev' ? 'dev' : 'prod'
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
+const STEP_TIMEOUT = Number(process.env.E2E_TIMEOUT_MS || 90_000)
+const PHOTO =
+  process.env.E2E_PHOTO || path.resolve(repoRoot, '..', 'shared', 'data', 'photos', 'real', 'deepface_tests__img1.jpg')
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
+
+const children = []
+let passed = 0
+let failed = 0
+
+function log(...args) {
+  console.log('[e2e]', ...args)
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.unref()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address()
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** Start a long-running process in its own process group; its output goes to artifacts/<name>.log. */
+function start(name, cmd, args, options) {
+  log(`starting ${name}: ${cmd} ${args.join(' ')}`)
+  const out = createWriteStream(path.join(artifacts, `${name}.log`))
+  const child = spawn(cmd, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  child.stdout.pipe(out)
+  child.stderr.pipe(out)
+  child.on('exit', (code, signal) => {
+    child.exited = true
+    if (!child.stopping) log(`${name} exited early (code ${code}, signal ${signal}); see tests/e2e/artifacts/${name}.log`)
+  })
+  children.push(child)
+  return child
+}
+
+/** SIGTERM each process group we started, wait for it, then SIGKILL what is left. */
+async function stopAll(graceMs = 10_000) {
+  const signal = (child, sig) => {
+    try {
+      process.kill(-child.pid, sig)
+    } catch {
+      /* already gone */
+    }
+  }
+  const running = children.filter((c) => !c.exited)
+  for (const child of running) {
+    child.stopping = true
+    signal(child, 'SIGTERM')
+  }
+  const deadline = Date.now() + graceMs
+  while (running.some((c) => !c.exited) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200))
+  }
+  for (const child of running) signal(child, 'SIGKILL') // also reaps stray workers of the group
+}
+
+async function waitForHttp(url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs
+  let lastError = ''
+  while (Date.now() < deadline) {
+    if (child?.exited) throw new Error(`process for ${url} exited before it answered`)
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) })
+      if (res.ok) return
+      lastError = `HTTP ${res.status}`
+    } catch (err) {
+      lastError = err.message
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms (${lastError})`)
+}
+
+async function startServers() {
+  const gunicorn = path.join(repoRoot, '.venv', 'bin', 'gunicorn')
+  if (!existsSync(gunicorn)) throw new Error(`${gunicorn} not found: create the Python venv first`)
+  if (!existsSync(path.join(repoRoot, 'backend', '__init__.py'))) throw new Error('backend/ is missing')
+  const [, ...gunicornArgs] = commands.backend.command.split(/\s+/) // drop the "gunicorn" word
+  const env = { ...process.env, PYTHONUNBUFFERED: '1' }
+
+  if (MODE === 'prod') {
+    if (!existsSync(path.join(frontendDir, 'dist', 'index.html'))) {
+      throw new Error('frontend/dist is missing: run `npm run build` first (npm run test:e2e does)')
+    }
+    const port = await freePort()
+    const backend = start('backend', gunicorn, [...gunicornArgs, '-b', `127.0.0.1:${port}`, commands.backend.app], {
+      cwd: repoRoot,
+      env,
+    })
+    const base = `http://127.0.0.1:${port}`
+    await waitForHttp(`${base}${commands.backend.api_health_path}`, backend, 180_000)
+    return base
+  }
+
+  // dev mode: the same ports and command lines as docker-compose.yml, on the loopback interface.
+  const bport = commands.backend.port
+  const backend = start('backend', gunicorn, [...gunicornArgs, '-b', `127.0.0.1:${bport}`, commands.backend.app], {
+    cwd: repoRoot,
+    env,
+  })
+  await waitForHttp(`http://127.0.0.1:${bport}${commands.backend.api_health_path}`, backend, 180_000)
+  const fport = commands.frontend.port
+  const [npm, ...npmArgs] = commands.frontend.command.split(/\s+/)
+  const vite = start('frontend', npm, [...npmArgs, '--host', '127.0.0.1', '--port', String(fport)], {
+    cwd: frontendDir,
+    env: { ...env, [commands.frontend.api_target_env]: `http://127.0.0.1:${bport}` },
+  })
+  const base = `http://127.0.0.1:${fport}`
+  await waitForHttp(`${base}/`, vite, 60_000)
+  await waitForHttp(`${base}${commands.backend.api_health_path}`, vite, 30_000) // through the proxy
+  return base
+}
+
+async function test(name, fn) {
+  const started = Date.now()
+  try {
+    await fn()
+    passed += 1
+    log(`PASS ${name} (${Date.now() - started} ms)`)
+  } catch (err) {
+    failed += 1
+    log(`FAIL ${name}: ${err?.stack || err}`)
+  }
+}
+
+function assert(cond, message) {
+  if (!cond) throw new Error(message)
+}
+
+/** A face photo from the shared data set, else a PNG drawn by the browser itself. */
+async function testImage(page) {
+  if (existsSync(PHOTO)) {
+    return { file: PHOTO, generated: false }
+  }
+  log(`no photo at ${PHOTO}; drawing an image in the browser instead`)
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement('canvas')
+    c.width = 320
+    c.height = 320
+    const g = c.getContext('2d')
+    g.fillStyle = '#9fb8d0'
+    g.fillRect(0, 0, 320, 320)
+    g.fillStyle = '#e8c3a0'
+    g.beginPath()
+    g.ellipse(160, 165, 80, 105, 0, 0, Math.PI * 2)
+    g.fill()
+    g.fillStyle = '#2b2b2b'
+    for (const x of [130, 190]) {
+      g.beginPath()
+      g.arc(x, 140, 9, 0, Math.PI * 2)
+      g.fill()
+    }
+    g.fillRect(135, 215, 50, 8)
+    return c.toDataURL('image/png')
+  })
+  const buffer = Buffer.from(dataUrl.split(',')[1], 'base64')
+  return { file: { name: 'generated-face.png', mimeType: 'image/png', buffer }, generated: true }
+}
+
+async function main() {
+  mkdirSync(artifacts, { recursive: true })
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`)
+  const base = await startServers()
+  log(`app at ${base} (${MODE} mode)`)
+
+  const userDataDir = mkdtempSync(path.join(tmpdir(), 'e2e-chromium-'))
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+  })
+  context.setDefaultTimeout(STEP_TIMEOUT)
+  const pageErrors = []
+  context.on('weberror', (e) => pageErrors.push(String(e.error())))
+
+  try {
+    await test('a face photo gets a verdict with a probability and face boxes', async () => {
+      const page = await context.newPage()
+      await page.goto(base)
+      await page.getByRole('heading', { name: 'Deepfake Detector' }).waitFor()
+      const image = await testImage(page)
+      await page.getByLabel('Image file').setInputFiles(image.file)
+      await page.getByRole('img', { name: /preview of/i }).waitFor()
+      await page.getByRole('button', { name: 'Analyze image' }).click()
+      const heading = page.getByRole('heading', { name: /verdict: (real|fake)/i })
+      await heading.or(page.getByRole('alert')).first().waitFor()
+      if (await page.getByRole('alert').isVisible()) {
+        throw new Error(`server answered with an error: ${await page.getByRole('alert').innerText()}`)
+      }
+      const meter = page.getByRole('meter', { name: 'Probability of fake' })
+      const value = Number(await meter.getAttribute('aria-valuenow'))
+      assert(value >= 0 && value <= 100, `probability out of range: ${value}`)
+      const words = await page.getByRole('region', { name: /verdict/i }).innerText()
+      assert(/\d+% probability of fake/.test(words), `no probability in the verdict: ${words}`)
+      const faces = page.getByRole('list', { name: 'Detected faces' }).getByRole('listitem')
+      const count = await faces.count()
+      if (image.generated) {
+        assert(count > 0 || /No face found/.test(words), 'neither face boxes nor "No face found"')
+      } else {
+        assert(count >= 1, 'no face box drawn on a real face photo')
+        const box = await faces.first().boundingBox()
+        assert(box && box.width > 4 && box.height > 4, `face box has no size: ${JSON.stringify(box)}`)
+      }
+      const toggle = page.getByRole('switch', { name: 'Show heatmap' })
+      if (await toggle.count()) {
+        await toggle.check({ force: true })
+        await page.getByRole('img', { name: /heatmap/i }).waitFor()
+      }
+      log(`verdict: ${(await heading.innerText()).replace(/\s+/g, ' ')}, p(fake)=${value}%, faces=${count}`)
+      await page.screenshot({ path: path.join(artifacts, '1-verdict.png'), fullPage: true })
+      await page.close()
+    })
+
+    await test('a text file renamed .jpg gets a clear error message', async () => {
+      const page = await context.newPage()
+      await page.goto(base)
+      await page.getByLabel('Image file').setInputFiles({
+        name: 'not-an-image.jpg',
+        mimeType: 'image/jpeg',
+        buffer: Buffer.from('This is plain text, not a JPEG.\n'.repeat(20)),
+      })
+      await page.getByRole('button', { name: 'Analyze image' }).click()
+      const alert = page.getByRole('alert')
+      await alert.waitFor()
+      const text = await alert.innerText()
+      assert(/isn't supported|couldn't be analysed/i.test(text), `unexpected message: ${text}`)
+      assert(!(await page.getByRole('heading', { name: /verdict/i }).count()), 'a verdict was shown for a text file')
+      await page.screenshot({ path: path.join(artifacts, '2-error.png'), fullPage: true })
+      await page.close()
+    })
+
+    await test('at 360 px width the drop zone is shown and nothing scrolls sideways', async () => {
+      const page = await context.newPage()
+      await page.setViewportSize({ width: 360, height: 740 })
+      await page.goto(base)
+      const zone = page.getByRole('button', { name: /choose an image to analyze/i })
+      await zone.waitFor()
+      const box = await zone.boundingBox()
+      assert(box && box.x >= 0 && box.x + box.width <= 360, `drop zone outside the viewport: ${JSON.stringify(box)}`)
+      const scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+      assert(scrollWidth <= 360, `page is ${scrollWidth}px wide at a 360px viewport`)
+      await page.screenshot({ path: path.join(artifacts, '3-phone.png'), fullPage: true })
+      await page.close()
+    })
+
+    if (pageErrors.length) log(`page errors: ${pageErrors.join(' | ')}`)
+  } finally {
+    await context.close().catch(() => {})
+    rmSync(userDataDir, { recursive: true, force: true })
+  }
+}
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => {
+    await stopAll(3000)
+    process.exit(130)
+  })
+}
+
+let exitCode = 0
+try {
+  await main()
+} catch (err) {
+  log(`setup failed: ${err?.stack || err}`)
+  failed += 1
+  exitCode = 1
+} finally {
+  await stopAll()
+}
+writeFileSync(path.join(artifacts, 'summary.txt'), `E2E: ${passed} passed, ${failed} failed\n`)
+console.log(`E2E: ${passed} passed, ${failed} failed`)
+process.exit(failed || exitCode ? 1 : 0)

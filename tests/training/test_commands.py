@@ -1,0 +1,222 @@
+"""End-to-end tests of the train, evaluate, predict and sweep commands, run in-process through main(argv)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from conftest import REPO_ROOT, TINY_IMAGE_SIZE, make_dataset
+from training import evaluate, predict, sweep, train
+from training.checkpoint import read_checkpoint
+from training.train import SUMMARY_COLUMNS
+
+
+def train_argv(data_dir, output_dir, model="mobilenet_v2", epochs=2, run_name="run", *extra):
+    return [
+        "--data-dir", str(data_dir), "--model", model, "--epochs", str(epochs), "--batch-size", "8",
+        "--image-size", str(TINY_IMAGE_SIZE), "--workers", "0", "--output-dir", str(output_dir),
+        "--run-name", run_name, "--seed", "0", *extra,
+    ]
+
+
+def assert_valid_png(path):
+    assert path.is_file(), path
+    with Image.open(path) as image:
+        image.verify()
+        assert image.format == "PNG"
+
+
+@pytest.mark.parametrize("model", ["resnet50", "efficientnet_b0", "mobilenet_v2"])
+def test_train_two_epochs_writes_a_complete_run(tiny_dataset, tmp_path, model):
+    assert train.main(train_argv(tiny_dataset, tmp_path, model)) == 0
+    run = tmp_path / "run"
+    summary = pd.read_csv(run / "summary.csv")
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert summary["epoch"].tolist() == [1, 2]
+    assert summary[["val_accuracy", "val_f1", "val_auc"]].apply(lambda c: c.between(0, 1).all()).all()
+    assert (summary["train_images_per_s"] > 0).all() and (summary["train_loss"] > 0).all()
+    assert_valid_png(run / "curves.png")
+    assert "model: " + model in (run / "config.yaml").read_text()
+    best = read_checkpoint(run / "best.pt")
+    assert best["architecture"] == model
+    assert best["class_names"] == ["Real", "Fake"]
+    assert best["image_size"] == TINY_IMAGE_SIZE
+    assert best["temperature"] > 0 and 0 < best["threshold"] < 1
+    assert set(best["metrics"]) >= {"val_accuracy", "val_auc", "val_loss"}
+    assert "optimizer" not in best and "optimizer" in read_checkpoint(run / "last.pt")
+
+
+def test_resume_continues_the_same_run(tiny_dataset, tmp_path):
+    assert train.main(train_argv(tiny_dataset, tmp_path, epochs=1)) == 0
+    last = tmp_path / "run" / "last.pt"
+    assert train.main(train_argv(tiny_dataset, tmp_path, epochs=2, *[]) + ["--resume", str(last)]) == 0
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert summary["epoch"].tolist() == [1, 2]
+    assert read_checkpoint(last)["epoch"] == 2
+
+
+def test_resume_rejects_another_architecture(tiny_run, tmp_path, tiny_dataset, capsys):
+    argv = train_argv(tiny_dataset, tmp_path, model="resnet18", epochs=3) + ["--resume", str(tiny_run / "last.pt")]
+    assert train.main(argv) == 2
+    assert "holds a mobilenet_v2 model" in capsys.readouterr().err
+
+
+def test_evaluate_writes_metrics_plots_and_report(tiny_run, tiny_dataset, tmp_path):
+    out = tmp_path / "eval"
+    assert evaluate.main(["--checkpoint", str(tiny_run), "--data-dir", str(tiny_dataset), "--output-dir", str(out), "--workers", "0"]) == 0
+    table = pd.read_csv(out / "metrics.csv")
+    assert set(table["checkpoint"]) == {"best", "last"}
+    for column in ("accuracy", "precision", "recall", "f1", "auc", "eer"):
+        assert table[column].between(0, 1).all(), column
+    assert (table["images"] == 12).all()
+    assert (table[["tn", "fp", "fn", "tp"]].sum(axis=1) == 12).all()
+    for name in ("best", "last"):
+        assert_valid_png(out / f"{name}_confusion.png")
+        assert_valid_png(out / f"{name}_roc.png")
+    report = (out / "report.md").read_text()
+    assert "| best |" in report and "best_confusion.png" in report
+    assert json.loads((out / "metrics.json").read_text())[0]["split"] == "Test"
+
+
+def test_predict_agrees_with_evaluate(tiny_checkpoint, tiny_dataset, tmp_path, capsys):
+    out = tmp_path / "eval"
+    assert evaluate.main(["--checkpoint", str(tiny_checkpoint), "--data-dir", str(tiny_dataset), "--output-dir", str(out), "--workers", "0"]) == 0
+    expected = pd.read_csv(out / "best_predictions.csv").set_index("file")["probability_fake"]
+    capsys.readouterr()
+    assert predict.main([str(tiny_dataset / "Test"), "--checkpoint", str(tiny_checkpoint), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 12
+    for row in rows:
+        assert 0.0 <= row["probability_fake"] <= 1.0
+        assert row["label"] == ("Fake" if row["probability_fake"] >= 0.5 else "Real")
+        assert row["probability_fake"] == pytest.approx(expected[row["file"]], abs=1e-5)
+
+
+def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
+    image = tiny_dataset / "Test" / "Real" / "real_000.jpg"
+    assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "file,label,probability_fake,error" and lines[1].startswith(str(image))
+    assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "probability_fake"]
+
+
+def test_predict_reports_unreadable_files(tiny_checkpoint, tmp_path, capsys):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    assert predict.main([str(bad), "--checkpoint", str(tiny_checkpoint), "--format", "json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)[0]["label"] == "error"
+    assert "could not be read" in captured.err
+
+
+def test_sweep_reuses_epoch_checkpoints(tiny_dataset, tmp_path):
+    out = tmp_path / "sweep"
+    argv = ["--data-dir", str(tiny_dataset), "--models", "mobilenet_v2", "--epochs", "1", "2",
+            "--image-size", str(TINY_IMAGE_SIZE), "--batch-size", "8", "--workers", "0", "--output-dir", str(out)]
+    assert sweep.main(argv) == 0
+    assert len(pd.read_csv(out / "runs" / "mobilenet_v2" / "summary.csv")) == 2  # trained once, not per count
+    table = pd.read_csv(out / "report" / "metrics.csv")
+    assert table["checkpoint"].tolist() == ["mobilenet_v2_1_epochs", "mobilenet_v2_2_epochs"]
+    assert table["epoch"].tolist() == [1, 2]
+    assert (out / "report" / "report.md").is_file()
+
+
+@pytest.mark.timeout(300)
+def test_two_process_ddp_on_cpu(tiny_dataset, tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO_ROOT)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+               "-m", "training.train", *train_argv(tiny_dataset, tmp_path, epochs=1), "--device", "cpu"]
+    # A new session, so that on a timeout the launcher and both ranks are killed together.
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        _, stderr = process.communicate(timeout=280)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("2-process DDP run did not finish in 280 s")
+    assert process.returncode == 0, stderr[-3000:]
+    config = (tmp_path / "run" / "config.yaml").read_text()
+    assert "world_size: 2" in config
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert len(summary) == 1  # only rank 0 writes
+    assert summary["skipped_files"].iloc[0] == 0
+    assert read_checkpoint(tmp_path / "run" / "best.pt")["epoch"] == 1
+
+
+# ---- bad input ---------------------------------------------------------------------------------------
+
+
+def test_missing_data_dir_is_a_clear_error(tmp_path, capsys):
+    assert train.main(train_argv(tmp_path / "nowhere", tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert "Data folder not found" in err and "nowhere" in err and "Traceback" not in err
+
+
+def test_empty_class_is_a_clear_error(tiny_dataset, tmp_path, capsys):
+    data = shutil.copytree(tiny_dataset, tmp_path / "data")
+    for file in (data / "Train" / "Fake").iterdir():
+        file.unlink()
+    assert train.main(train_argv(data, tmp_path)) == 2
+    assert "No images" in capsys.readouterr().err
+
+
+def test_missing_split_is_a_clear_error(tiny_dataset, tmp_path, capsys):
+    data = shutil.copytree(tiny_dataset, tmp_path / "data")
+    shutil.rmtree(data / "Validation")
+    assert train.main(train_argv(data, tmp_path)) == 2
+    assert "Validation" in capsys.readouterr().err
+
+
+def test_unknown_model_is_a_clear_error(tiny_dataset, tmp_path, capsys):
+    assert train.main(train_argv(tiny_dataset, tmp_path, model="vgg99")) == 2
+    assert "Unknown model 'vgg99'" in capsys.readouterr().err
+
+
+def test_bad_arguments_exit_2(capsys):
+    assert train.main(["--epochs", "3"]) == 2
+    assert "--data-dir" in capsys.readouterr().err
+
+
+def test_corrupted_images_are_skipped_and_counted(tmp_path):
+    data = make_dataset(tmp_path / "data", train=6, validation=4, test=2)
+    (data / "Train" / "Real" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    good = (data / "Train" / "Fake" / "fake_000.jpg").read_bytes()
+    (data / "Validation" / "Fake" / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    assert train.main(train_argv(data, tmp_path, epochs=1)) == 0
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert summary["skipped_files"].iloc[0] == 2
+
+
+def test_evaluate_rejects_a_file_that_is_not_a_checkpoint(tiny_dataset, tmp_path, capsys):
+    fake = tmp_path / "model.pt"
+    torch.save({"weights": torch.zeros(3)}, fake)
+    assert evaluate.main(["--checkpoint", str(fake), "--data-dir", str(tiny_dataset), "--output-dir", str(tmp_path / "o")]) == 2
+    assert "not a deepfake-detector checkpoint" in capsys.readouterr().err
+
+
+def test_checkpoint_with_weights_of_another_architecture_is_rejected(tiny_checkpoint, tmp_path, capsys):
+    payload = torch.load(tiny_checkpoint, weights_only=True)
+    payload["architecture"] = "resnet18"
+    forged = tmp_path / "forged.pt"
+    torch.save(payload, forged)
+    image = tmp_path / "x.png"
+    Image.new("RGB", (40, 40)).save(image)
+    assert predict.main([str(image), "--checkpoint", str(forged)]) == 2
+    assert "do not fit architecture resnet18" in capsys.readouterr().err
+
+
+def test_real_data_metrics_are_finite_numbers(tiny_run):
+    summary = pd.read_csv(tiny_run / "summary.csv")
+    assert np.isfinite(summary[["train_loss", "val_loss", "temperature"]].to_numpy()).all()

@@ -1,0 +1,105 @@
+"""Self-describing checkpoints: everything needed to serve a model travels with its weights."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import constants as C
+from .errors import CheckpointError
+from .models import create_model
+
+
+@dataclass
+class CheckpointMeta:
+    """What a checkpoint says about its model, besides the weights."""
+
+    architecture: str
+    image_size: int
+    class_names: list[str] = field(default_factory=lambda: list(C.CLASS_NAMES))
+    mean: list[float] = field(default_factory=lambda: list(C.IMAGENET_MEAN))
+    std: list[float] = field(default_factory=lambda: list(C.IMAGENET_STD))
+    threshold: float = C.DEFAULT_THRESHOLD
+    temperature: float = 1.0
+    epoch: int = 0
+    metrics: dict[str, float] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-type dict, loadable with weights_only=True."""
+        return {key: getattr(self, key) for key in self.__dataclass_fields__}
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The bare model under DistributedDataParallel or torch.compile wrappers."""
+    model = getattr(model, "module", model)
+    return getattr(model, "_orig_mod", model)
+
+
+def save_checkpoint(path: Path, model: nn.Module, meta: CheckpointMeta, half: bool = False, **extra: Any) -> None:
+    """Write a checkpoint atomically (temp file + os.replace), optionally with fp16 weights."""
+    state_dict = {k: v.detach().cpu() for k, v in unwrap(model).state_dict().items()}
+    if half:
+        state_dict = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
+    payload = {"format_version": C.CHECKPOINT_FORMAT_VERSION, **meta.to_dict(), "state_dict": state_dict, **extra}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    """Load the raw checkpoint dict safely (weights_only), or raise CheckpointError."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"Checkpoint not found: {path}")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # corrupt, truncated, or pickled with custom classes
+        raise CheckpointError(f"Cannot read checkpoint {path}: {error.__class__.__name__}") from None
+    if not isinstance(payload, dict) or "state_dict" not in payload or "architecture" not in payload:
+        raise CheckpointError(f"{path} is not a deepfake-detector checkpoint (no architecture/state_dict)")
+    return payload
+
+
+def meta_from_payload(payload: dict[str, Any]) -> CheckpointMeta:
+    """The CheckpointMeta fields of a raw checkpoint dict."""
+    return CheckpointMeta(**{k: payload[k] for k in CheckpointMeta.__dataclass_fields__ if k in payload})
+
+
+def load_checkpoint(path: Path, expected_architecture: str | None = None) -> tuple[nn.Module, CheckpointMeta]:
+    """Rebuild the model of a checkpoint in eval mode, with its metadata."""
+    payload = read_checkpoint(path)
+    meta = meta_from_payload(payload)
+    if expected_architecture and meta.architecture != expected_architecture:
+        raise CheckpointError(
+            f"Checkpoint {path} holds a {meta.architecture} model, not {expected_architecture}"
+        )
+    model = create_model(meta.architecture, num_classes=len(meta.class_names))
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError:
+        raise CheckpointError(f"Weights in {path} do not fit architecture {meta.architecture}") from None
+    return model.float().eval(), meta
+
+
+def file_hash(path: Path, length: int = 12) -> str:
+    """Short SHA-256 of a file's bytes: the version of a served model."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:length]

@@ -1,0 +1,38 @@
+"""Facts shared by training, evaluation and serving: one place for each."""
+
+from pathlib import Path
+
+# Class order is the index order of the model's outputs. Label 0 = Real, 1 = Fake.
+CLASS_NAMES: tuple[str, ...] = ("Real", "Fake")
+REAL_INDEX = 0
+FAKE_INDEX = 1
+
+# Kaggle "deepfake and real images" layout: DATA_DIR/<split>/<class>/*.jpg
+SPLITS: tuple[str, ...] = ("Train", "Validation", "Test")
+IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+
+IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
+IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+DEFAULT_IMAGE_SIZE = 224
+DEFAULT_THRESHOLD = 0.5
+
+# Training augmentation strengths (see README "Augmentation").
+AUG_SCALE = (0.8, 1.0)
+AUG_RATIO = (0.9, 1.1)
+AUG_JPEG_QUALITY = (60, 100)
+AUG_JPEG_PROBABILITY = 0.5
+AUG_BLUR_PROBABILITY = 0.2
+AUG_BLUR_SIGMA = (0.1, 1.0)
+AUG_RESCALE_PROBABILITY = 0.2
+AUG_RESCALE_FACTOR = (0.5, 1.0)
+
+CHECKPOINT_FORMAT_VERSION = 1
+
+# Exit codes of every command.
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = REPO_ROOT / "models"
+DEFAULT_MODEL_NAME = "mobilenet_v2-faces-gan"
+WEIGHTS_DIR = REPO_ROOT / "weights"

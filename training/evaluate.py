@@ -1,0 +1,131 @@
+"""Evaluate checkpoints on a split: `python -m training.evaluate --checkpoint FILE_OR_DIR --data-dir DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from torch.utils.data import DataLoader
+
+from . import constants as C
+from .checkpoint import load_checkpoint
+from .cli import ArgumentParser, resolve_device, run_command
+from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from .distributed import DistributedContext
+from .engine import collect_logits
+from .errors import CheckpointError
+from .metrics import compute_metrics, confusion, fake_probability
+from .plots import plot_confusion_matrix, plot_roc_curve
+from .report import write_report
+
+logger = logging.getLogger(__name__)
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    """Arguments of the evaluate command."""
+    parser = ArgumentParser(description="Score checkpoints on a data split and compare them.", add_help=add_help)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="a .pt file, or a folder searched recursively for *.pt (required)")
+    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding Train/Validation/Test (required)")
+    parser.add_argument("--split", choices=C.SPLITS, default="Test", help="split to score (default Test)")
+    parser.add_argument("--output-dir", type=Path, default=Path("runs/eval"), help="where metrics, plots and report go (default runs/eval)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
+    parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
+    return parser
+
+
+def find_checkpoints(target: Path) -> list[Path]:
+    """The checkpoint file itself, or every *.pt under a folder (sorted)."""
+    if target.is_file():
+        return [target]
+    if target.is_dir():
+        found = sorted(p for p in target.rglob("*.pt") if p.is_file())
+        if found:
+            return found
+        raise CheckpointError(f"No *.pt checkpoints under {target}")
+    raise CheckpointError(f"Checkpoint not found: {target}")
+
+
+def checkpoint_label(path: Path, root: Path) -> str:
+    """A file-name-safe name for a checkpoint, unique within the evaluated folder."""
+    relative = path.relative_to(root) if root.is_dir() else Path(path.name)
+    return "__".join(relative.with_suffix("").parts)
+
+
+def evaluate_checkpoint(path: Path, data_dir: Path, split: str, args: argparse.Namespace, device: torch.device):
+    """Per-image probabilities and metrics of one checkpoint on one split."""
+    model, meta = load_checkpoint(path)
+    model.to(device)
+    dataset = FaceFolderDataset(split_dir(data_dir, split), build_transforms(False, meta.image_size, meta.mean, meta.std))
+    loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples,
+                        pin_memory=device.type == "cuda")
+    logits, labels, indices, stats = collect_logits(model, loader, device, DistributedContext(), description=path.name)
+    prob_fake = fake_probability(logits, meta.temperature).numpy()
+    metrics = compute_metrics(labels.numpy(), prob_fake, meta.threshold)
+    predictions = pd.DataFrame({
+        "file": [str(dataset.samples[i][0]) for i in indices.tolist()],
+        "label": [C.CLASS_NAMES[int(y)] for y in labels],
+        "probability_fake": prob_fake,
+        "predicted": [meta.class_names[int(p >= meta.threshold)] for p in prob_fake],
+    })
+    return meta, metrics, labels.numpy(), prob_fake, predictions, stats
+
+
+def evaluate(args: argparse.Namespace) -> int:
+    """Evaluate every checkpoint named by args and write metrics, plots and a report."""
+    checkpoints = find_checkpoints(args.checkpoint)
+    evaluate_checkpoints({checkpoint_label(p, args.checkpoint): p for p in checkpoints}, args)
+    return C.EXIT_OK
+
+
+def evaluate_checkpoints(named_paths: dict[str, Path], args: argparse.Namespace) -> pd.DataFrame:
+    """Score named checkpoints on args.split; write predictions, plots, metrics.csv/json and report.md."""
+    device = resolve_device(args.device)
+    split_dir(args.data_dir, args.split)  # validates the split name early
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name, path in named_paths.items():
+        meta, metrics, labels, prob_fake, predictions, stats = evaluate_checkpoint(path, args.data_dir, args.split, args, device)
+        matrix = confusion(labels, prob_fake, meta.threshold)
+        predictions.to_csv(out / f"{name}_predictions.csv", index=False)
+        plot_confusion_matrix(matrix, f"{name} ({args.split})", out / f"{name}_confusion.png")
+        plot_roc_curve(labels, prob_fake, f"{name} ({args.split})", out / f"{name}_roc.png")
+        rows.append({
+            "checkpoint": name, "path": str(path), "architecture": meta.architecture, "epoch": meta.epoch,
+            "image_size": meta.image_size, "split": args.split, "images": int(len(labels)),
+            "skipped_files": len(stats.skipped), **metrics,
+            "tn": int(matrix[0, 0]), "fp": int(matrix[0, 1]), "fn": int(matrix[1, 0]), "tp": int(matrix[1, 1]),
+            "size_mb": path.stat().st_size / 1e6,
+        })
+        logger.info("%s: acc %.4f f1 %.4f auc %.4f eer %.4f", name, metrics["accuracy"], metrics["f1"], metrics["auc"], metrics["eer"])
+    table = pd.DataFrame(rows)
+    table.to_csv(out / "metrics.csv", index=False)
+    (out / "metrics.json").write_text(json.dumps(rows, indent=2, default=_json_default))
+    write_report(table, out / "report.md", args.data_dir, args.split)
+    print(table[["checkpoint", "architecture", "images", "accuracy", "precision", "recall", "f1", "auc", "eer"]]
+          .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    print(f"Report: {out / 'report.md'}")
+    return table
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    raise TypeError(type(value).__name__)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m training.evaluate` and the deepfake-evaluate console script."""
+    return run_command(get_args_parser(), evaluate, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Model factory: torchvision backbones with a two-class head."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+from torchvision import models as tv_models
+
+from . import constants as C
+from .errors import CheckpointError, UserError
+
+logger = logging.getLogger(__name__)
+
+# name -> torchvision builder; every builder is called with weights=None (no downloads, ever).
+ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "resnet50": tv_models.resnet50,
+    "resnet18": tv_models.resnet18,
+    "efficientnet_b0": tv_models.efficientnet_b0,
+    "mobilenet_v2": tv_models.mobilenet_v2,
+    "mobilenet_v3_large": tv_models.mobilenet_v3_large,
+}
+
+
+def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
+    """Swap the ImageNet classifier of a torchvision model for a fresh num_classes layer."""
+    if isinstance(getattr(model, "fc", None), nn.Linear):
+        model.fc = nn.Linear(model.fc.in_features, num_classes)
+    elif isinstance(getattr(model, "classifier", None), nn.Sequential) and isinstance(model.classifier[-1], nn.Linear):
+        model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, num_classes)
+    else:
+        raise TypeError(f"Do not know where the classifier of {type(model).__name__} is")
+    return model
+
+
+def load_backbone_weights(model: nn.Module, weights: Path) -> None:
+    """Load an ImageNet state dict (a torchvision .pth file) into a model that still has its 1000-class head."""
+    weights = Path(weights)
+    if not weights.is_file():
+        raise UserError(f"Weights file not found: {weights}")
+    try:
+        state_dict = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for a bad file
+        raise CheckpointError(f"Cannot read weights file {weights}: {error.__class__.__name__}") from None
+    if isinstance(state_dict, dict) and "state_dict" in state_dict:
+        state_dict = state_dict["state_dict"]
+    try:
+        model.load_state_dict(state_dict)
+    except (RuntimeError, TypeError, AttributeError):
+        raise CheckpointError(
+            f"Weights file {weights} does not match architecture {type(model).__name__.lower()}"
+        ) from None
+    logger.info("Loaded backbone weights from %s", weights)
+
+
+def create_model(name: str, num_classes: int = len(C.CLASS_NAMES), weights: Path | None = None) -> nn.Module:
+    """Build an architecture by name, optionally from local ImageNet weights, with a num_classes head."""
+    if name not in ARCHITECTURES:
+        raise UserError(f"Unknown model {name!r}: choose one of {', '.join(sorted(ARCHITECTURES))}")
+    model = ARCHITECTURES[name](weights=None)
+    if weights is not None:
+        load_backbone_weights(model, weights)
+    return replace_head(model, num_classes)
