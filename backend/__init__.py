@@ -64,6 +64,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MODEL_DIR=str(C.MODELS_DIR),
         DEFAULT_MODEL=None,
         DEVICE="cpu",
+        RUNTIME="torch",  # "onnx": score with ONNX Runtime (FLASK_RUNTIME=onnx); Grad-CAM still uses PyTorch
         TORCH_THREADS=None,
         MAX_CONTENT_LENGTH=int(limits["max_upload_bytes"]),
         ACCEPTED_TYPES=list(limits["accepted_types"]),
@@ -84,12 +85,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     torch.set_num_threads(max(1, threads))
 
     registry = ModelRegistry.load(Path(app.config["MODEL_DIR"]), device=app.config["DEVICE"],
-                                  default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME)
+                                  default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME,
+                                  runtime=str(app.config["RUNTIME"]).strip().lower())
     detector = (shared_detector(str(app.config["DEVICE"]), int(app.config["DETECT_MAX_SIDE"]))
                 if app.config["FACE_DETECTION"] else None)
     app.extensions["deepfake_detector"] = ServingState(registry, detector)
-    logger.info("Serving %d model(s) from %s; default %s; torch threads %d", len(registry),
-                app.config["MODEL_DIR"], registry.default, torch.get_num_threads())
+    logger.info("Serving %d model(s) from %s; default %s; runtime %s; torch threads %d", len(registry),
+                app.config["MODEL_DIR"], registry.default, app.config["RUNTIME"], torch.get_num_threads())
 
     CORS(app, origins=as_list(app.config["CORS_ORIGINS"]))
     register_error_handler(app)

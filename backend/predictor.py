@@ -13,6 +13,7 @@ from PIL import Image
 
 from training.errors import UserError
 from training.inference import Classifier
+from training.onnx_runtime import OnnxClassifier
 
 from .faces import Box, FaceDetector
 from .gradcam import GradCam, heatmap_png
@@ -21,6 +22,7 @@ from .problems import ApiProblem
 logger = logging.getLogger(__name__)
 
 ENSEMBLE = "ensemble"
+RUNTIMES = ("torch", "onnx")
 
 
 @dataclass
@@ -30,7 +32,7 @@ class Predictor:
     name: str
     version: str
     threshold: float
-    members: list[Classifier]
+    members: list[Classifier | OnnxClassifier]
     explainer: GradCam
 
     def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
@@ -46,14 +48,20 @@ class Predictor:
 class ModelRegistry:
     """The classifiers loaded from a model folder, by file stem."""
 
-    classifiers: dict[str, Classifier] = field(default_factory=dict)
+    classifiers: dict[str, Classifier | OnnxClassifier] = field(default_factory=dict)
     explainers: dict[str, GradCam] = field(default_factory=dict)
     default: str | None = None
 
     @classmethod
     def load(cls, folder: Path, device: str = "cpu", default: str | None = None,
-             fallback_default: str | None = None) -> "ModelRegistry":
-        """Load every valid *.pt in a folder; invalid ones are logged and skipped."""
+             fallback_default: str | None = None, runtime: str = "torch") -> "ModelRegistry":
+        """Load every valid *.pt in a folder; invalid ones are logged and skipped.
+
+        runtime "onnx" scores with ONNX Runtime (a matching sibling NAME.onnx, else an in-memory export); the
+        PyTorch model stays loaded for Grad-CAM either way.
+        """
+        if runtime not in RUNTIMES:
+            raise ValueError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
         registry = cls()
         folder = Path(folder)
         paths = sorted(folder.glob("*.pt")) if folder.is_dir() else []
@@ -70,8 +78,10 @@ class ModelRegistry:
                 logger.error("Skipping checkpoint %s: %s", path, error)
                 continue
             registry.classifiers[classifier.name] = classifier
-            logger.info("Loaded model %s (%s, version %s)", classifier.name, classifier.meta.architecture,
-                        classifier.version)
+            if runtime == "onnx":
+                registry.classifiers[classifier.name] = onnx_or_torch(path, classifier)
+            logger.info("Loaded model %s (%s, version %s, %s)", classifier.name, classifier.meta.architecture,
+                        classifier.version, type(registry.classifiers[classifier.name]).__name__)
         registry.default = registry.pick_default(default, fallback_default)
         return registry
 
@@ -124,6 +134,16 @@ class ModelRegistry:
         classifier = self.classifiers[name]
         return Predictor(name, classifier.version, float(classifier.meta.threshold), [classifier],
                          self.explainers[name])
+
+
+def onnx_or_torch(path: Path, classifier: Classifier) -> Classifier | OnnxClassifier:
+    """The ONNX Runtime classifier of a checkpoint; the PyTorch one if export or session creation fails."""
+    try:
+        return OnnxClassifier.from_checkpoint(path, classifier)
+    except Exception as error:  # an operator ONNX cannot express, a broken onnxruntime: keep serving with torch
+        logger.error("ONNX runtime unavailable for %s (%s: %s); serving it with PyTorch", path.name,
+                     error.__class__.__name__, error)
+        return classifier
 
 
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool) -> dict[str, Any]:

@@ -3,55 +3,18 @@
 from __future__ import annotations
 
 import os
-import random
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+
+from training.synthetic import make_dataset, synthetic_face  # noqa: F401 (re-exported for tests)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DEEPFAKE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 FACES_GAN = SHARED_DATA / "faces-gan"
 REAL_PHOTOS = SHARED_DATA / "photos" / "real"
 
-TINY_SIZE = 48
 TINY_IMAGE_SIZE = 32
-
-
-def synthetic_face(label: int, seed: int, size: int = TINY_SIZE) -> Image.Image:
-    """A face-like drawing; 'fake' ones are sharper with a checkerboard texture a model can learn quickly."""
-    rng = random.Random(seed)
-    image = Image.new("RGB", (size, size), tuple(rng.randint(90, 160) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    margin = rng.randint(4, 8)
-    draw.ellipse([margin, margin, size - margin, size - margin], fill=(rng.randint(170, 230), 150, 120))
-    eye_y = size // 3 + rng.randint(-2, 2)
-    for eye_x in (size // 3, 2 * size // 3):
-        draw.ellipse([eye_x - 3, eye_y - 2, eye_x + 3, eye_y + 2], fill=(30, 30, 30))
-    if label == 1:
-        for x in range(0, size, 4):
-            for y in range(0, size, 4):
-                if (x + y) % 8 == 0:
-                    draw.point((x, y), fill=(255, 255, 255))
-    else:
-        image = image.filter(ImageFilter.GaussianBlur(1.2))
-    return image
-
-
-def make_split(root: Path, per_class: int, seed: int) -> None:
-    """Write ROOT/Real and ROOT/Fake with per_class JPEGs each."""
-    for label, class_name in enumerate(("Real", "Fake")):
-        folder = root / class_name
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(per_class):
-            synthetic_face(label, seed * 1000 + label * 100 + i).save(folder / f"{class_name.lower()}_{i:03d}.jpg", quality=92)
-
-
-def make_dataset(root: Path, train: int = 12, validation: int = 6, test: int = 6) -> Path:
-    """A tiny Kaggle-layout data set (Train/Validation/Test x Real/Fake)."""
-    for seed, (split, count) in enumerate((("Train", train), ("Validation", validation), ("Test", test))):
-        make_split(root / split, count, seed)
-    return root
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,7 @@ def save_checkpoint(path: Path, model: nn.Module, meta: CheckpointMeta, half: bo
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(payload, handle)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; checkpoints are meant to be shared and served
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

@@ -15,6 +15,9 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 DEFAULT_IMAGE_SIZE = 224
 DEFAULT_THRESHOLD = 0.5
+# Temperature scaling may soften an overconfident model but never sharpen it (see metrics.fit_temperature).
+MIN_TEMPERATURE = 1.0
+MAX_TEMPERATURE = 20.0
 
 # Training augmentation strengths (see README "Augmentation").
 AUG_SCALE = (0.8, 1.0)

@@ -57,9 +57,9 @@ def build_transforms(
         [
             transforms.RandomResizedCrop(image_size, scale=C.AUG_SCALE, ratio=C.AUG_RATIO),
             transforms.RandomHorizontalFlip(),
-            RandomRescale(C.AUG_RESCALE_PROBABILITY, C.AUG_RESCALE_FACTOR),
-            RandomGaussianBlur(C.AUG_BLUR_PROBABILITY, C.AUG_BLUR_SIGMA),
-            RandomJpeg(C.AUG_JPEG_PROBABILITY, C.AUG_JPEG_QUALITY),
+            transforms.RandomApply([DownUpscale(C.AUG_RESCALE_FACTOR)], p=C.AUG_RESCALE_PROBABILITY),
+            transforms.RandomApply([GaussianBlur(C.AUG_BLUR_SIGMA)], p=C.AUG_BLUR_PROBABILITY),
+            transforms.RandomApply([JpegRecompress(C.AUG_JPEG_QUALITY)], p=C.AUG_JPEG_PROBABILITY),
             *normalize,
         ]
     )
@@ -70,42 +70,36 @@ def preprocess(image: Image.Image, image_size: int, mean: Sequence[float], std: 
     return build_transforms(False, image_size, mean, std)(image).unsqueeze(0)
 
 
-class RandomJpeg:
+class JpegRecompress:
     """Re-encode as JPEG at a random quality: detectors must not key on compression traces."""
 
-    def __init__(self, probability: float, quality: tuple[int, int]):
-        self.probability, self.quality = probability, quality
+    def __init__(self, quality: tuple[int, int]):
+        self.quality = quality
 
     def __call__(self, image: Image.Image) -> Image.Image:
-        if random.random() >= self.probability:
-            return image
         buffer = io.BytesIO()
         image.save(buffer, format="JPEG", quality=random.randint(*self.quality))
         buffer.seek(0)
         return Image.open(buffer).convert("RGB")
 
 
-class RandomGaussianBlur:
+class GaussianBlur:
     """Blur slightly: uploads are often resampled, which wipes out GAN high-frequency artefacts."""
 
-    def __init__(self, probability: float, sigma: tuple[float, float]):
-        self.probability, self.sigma = probability, sigma
+    def __init__(self, sigma: tuple[float, float]):
+        self.sigma = sigma
 
     def __call__(self, image: Image.Image) -> Image.Image:
-        if random.random() >= self.probability:
-            return image
         return image.filter(ImageFilter.GaussianBlur(random.uniform(*self.sigma)))
 
 
-class RandomRescale:
+class DownUpscale:
     """Downscale and upscale back, imitating resized re-uploads."""
 
-    def __init__(self, probability: float, factor: tuple[float, float]):
-        self.probability, self.factor = probability, factor
+    def __init__(self, factor: tuple[float, float]):
+        self.factor = factor
 
     def __call__(self, image: Image.Image) -> Image.Image:
-        if random.random() >= self.probability:
-            return image
         width, height = image.size
         scale = random.uniform(*self.factor)
         small = image.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.BILINEAR)

@@ -44,8 +44,13 @@ def confusion(labels: np.ndarray, prob_fake: np.ndarray, threshold: float = C.DE
     return skm.confusion_matrix(np.asarray(labels).astype(int), predicted, labels=list(range(len(C.CLASS_NAMES))))
 
 
-def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100) -> float:
-    """Fit the softmax temperature that minimises NLL on held-out logits (Guo et al., 2017)."""
+def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 100,
+                    bounds: tuple[float, float] = (C.MIN_TEMPERATURE, C.MAX_TEMPERATURE)) -> float:
+    """Fit the softmax temperature that minimises NLL on held-out logits (Guo et al., 2017), within bounds.
+
+    The lower bound of 1 keeps calibration from ever sharpening the model: on a validation set the model
+    separates perfectly, NLL keeps falling as T goes to 0, which would claim a certainty no unseen data supports.
+    """
     logits, labels = logits.detach().float().clone(), labels.detach().long().clone()
     if len(labels) == 0:
         return 1.0
@@ -60,5 +65,5 @@ def fit_temperature(logits: torch.Tensor, labels: torch.Tensor, max_iter: int = 
         return loss
 
     optimizer.step(closure)
-    temperature = float(log_t.detach().exp().clamp(0.05, 20.0))
+    temperature = float(log_t.detach().exp().clamp(*bounds))
     return temperature if np.isfinite(temperature) else 1.0

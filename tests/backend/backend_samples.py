@@ -9,22 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from PIL import ImageDraw
-
-
-def synthetic_face(label: int, seed: int, size: int = 96) -> Image.Image:
-    """A face-like drawing (oval, two eyes), different for every seed."""
-    rng = np.random.default_rng(seed)
-    image = Image.new("RGB", (size, size), tuple(int(v) for v in rng.integers(90, 160, 3)))
-    draw = ImageDraw.Draw(image)
-    margin = size // 8
-    draw.ellipse([margin, margin, size - margin, size - margin], fill=(int(rng.integers(170, 230)), 150, 120))
-    for eye_x in (size // 3, 2 * size // 3):
-        draw.ellipse([eye_x - 4, size // 3 - 3, eye_x + 4, size // 3 + 3], fill=(30, 30, 30))
-    if label:
-        for x in range(0, size, 4):
-            draw.line([(x, 0), (x, size)], fill=(255, 255, 255), width=1)
-    return image
+from training.synthetic import synthetic_face
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:

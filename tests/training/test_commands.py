@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from conftest import REPO_ROOT, TINY_IMAGE_SIZE, make_dataset
-from training import evaluate, predict, sweep, train
+from training import evaluate, package, predict, sweep, train
 from training.checkpoint import read_checkpoint
 from training.train import SUMMARY_COLUMNS
 
@@ -153,6 +153,18 @@ def test_two_process_ddp_on_cpu(tiny_dataset, tmp_path):
     assert len(summary) == 1  # only rank 0 writes
     assert summary["skipped_files"].iloc[0] == 0
     assert read_checkpoint(tmp_path / "run" / "best.pt")["epoch"] == 1
+
+
+def test_package_recalibrates_and_halves(tiny_checkpoint, tiny_dataset, tmp_path, capsys):
+    output = tmp_path / "models" / "tiny.pt"
+    argv = ["--checkpoint", str(tiny_checkpoint), "--data-dir", str(tiny_dataset), "--output", str(output), "--half", "--workers", "0"]
+    assert package.main(argv) == 0
+    packaged = read_checkpoint(output)
+    assert packaged["state_dict"]["features.0.0.weight"].dtype == torch.float16
+    assert "optimizer" not in packaged and packaged["temperature"] >= 1.0
+    assert packaged["config"]["packaged_from"] == str(tiny_checkpoint)
+    assert output.stat().st_size < 0.6 * tiny_checkpoint.stat().st_size
+    assert "Validation accuracy" in capsys.readouterr().out
 
 
 # ---- bad input ---------------------------------------------------------------------------------------

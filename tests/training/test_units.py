@@ -119,6 +119,12 @@ def test_fit_temperature_recovers_overconfidence():
     assert fit_temperature(true_logits * 3.0, labels) == pytest.approx(3.0, rel=0.1)
 
 
+def test_fit_temperature_never_sharpens_a_perfectly_separated_set():
+    logits = torch.tensor([[4.0, -4.0], [-4.0, 4.0]] * 50)
+    labels = torch.tensor([0, 1] * 50)
+    assert fit_temperature(logits, labels) == 1.0
+
+
 def test_checkpoint_roundtrip_is_weights_only_and_atomic(tmp_path):
     model = create_model("mobilenet_v2").eval()
     meta = CheckpointMeta("mobilenet_v2", 64, temperature=1.7, metrics={"val_auc": 0.9})

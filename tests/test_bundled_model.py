@@ -1,0 +1,72 @@
+"""The committed checkpoints: metadata, size, and the Test accuracy the model card states."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pandas as pd
+import pytest
+
+from conftest import FACES_GAN, REPO_ROOT, require_dir
+from training import constants as C
+from training import evaluate
+from training.checkpoint import read_checkpoint
+
+MODELS_DIR = REPO_ROOT / "models"
+CARD = MODELS_DIR / "MODEL_CARD.md"
+MAX_COMMITTED_BYTES = 20 * 1024 * 1024
+
+
+def committed_checkpoints() -> list:
+    """*.pt files under models/ that git tracks."""
+    listed = subprocess.run(["git", "ls-files", "models"], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    return sorted(REPO_ROOT / line for line in listed.stdout.splitlines() if line.endswith(".pt"))
+
+
+def card_test_accuracy(name: str) -> float:
+    """Test accuracy of a model from the card's table headed | model | ... | accuracy | ...."""
+    lines = CARD.read_text().splitlines()
+    for i, line in enumerate(lines):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] == "model" and "Test accuracy" in cells:
+            column = cells.index("Test accuracy")
+            for row in lines[i + 2:]:
+                if not row.startswith("|"):
+                    break
+                values = [c.strip().strip("*`") for c in row.strip().strip("|").split("|")]
+                if values[0] == name:
+                    return float(re.sub(r"[^0-9.]", "", values[column]))
+    raise AssertionError(f"{CARD.name} has no Test accuracy for {name}")
+
+
+def test_the_default_model_is_committed():
+    names = [p.stem for p in committed_checkpoints()]
+    assert C.DEFAULT_MODEL_NAME in names, f"models/{C.DEFAULT_MODEL_NAME}.pt is not tracked by git"
+    assert CARD.is_file()
+
+
+@pytest.mark.parametrize("path", committed_checkpoints(), ids=lambda p: p.name)
+def test_committed_checkpoint_metadata(path):
+    assert path.stat().st_size <= MAX_COMMITTED_BYTES
+    payload = read_checkpoint(path)
+    assert payload["class_names"] == list(C.CLASS_NAMES)
+    assert payload["architecture"] in {"mobilenet_v2", "efficientnet_b0", "resnet50", "resnet18", "mobilenet_v3_large"}
+    assert payload["image_size"] >= 64
+    assert payload["mean"] == pytest.approx(C.IMAGENET_MEAN) and payload["std"] == pytest.approx(C.IMAGENET_STD)
+    assert 0 < payload["threshold"] < 1 and payload["temperature"] >= C.MIN_TEMPERATURE
+    assert payload["metrics"]["val_accuracy"] > 0.9
+    assert "optimizer" not in payload
+    assert path.stem in CARD.read_text()
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("path", committed_checkpoints(), ids=lambda p: p.name)
+def test_committed_checkpoint_scores_test_split_as_the_card_says(path, tmp_path):
+    data = require_dir(FACES_GAN)
+    out = tmp_path / "eval"
+    assert evaluate.main(["--checkpoint", str(path), "--data-dir", str(data), "--split", "Test",
+                          "--output-dir", str(out), "--workers", "2", "--device", "cpu"]) == 0
+    measured = pd.read_csv(out / "metrics.csv")["accuracy"].iloc[0]
+    assert measured == pytest.approx(card_test_accuracy(path.stem), abs=0.01)

@@ -1,0 +1,105 @@
+"""ONNX export and the ONNX Runtime classifier: same answers as PyTorch, metadata inside, server option."""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import synthetic_face
+from training import export_onnx
+from training.checkpoint import file_hash, load_checkpoint
+from training.inference import Classifier
+from training.onnx_runtime import (META_KEY, VERSION_KEY, OnnxClassifier, export_onnx_bytes, meta_from_onnx,
+                                   read_onnx_metadata)
+
+pytestmark = [pytest.mark.timeout(120)]
+
+
+def sample_images() -> list[Image.Image]:
+    """Faces of several sizes and aspect ratios (preprocessing resizes them all)."""
+    return [synthetic_face(i % 2, i, size) for i, size in enumerate((48, 97, 200, 31))] + [
+        Image.effect_noise((120, 80), 50).convert("RGB")]
+
+
+def test_export_command_writes_onnx_with_metadata_and_dynamic_batch(tiny_checkpoint, tmp_path, capsys):
+    output = tmp_path / "tiny.onnx"
+    assert export_onnx.main(["--checkpoint", str(tiny_checkpoint), "--output", str(output)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    metadata = read_onnx_metadata(output)
+    assert metadata[VERSION_KEY] == file_hash(tiny_checkpoint)
+    _, meta = load_checkpoint(tiny_checkpoint)
+    assert meta_from_onnx(metadata) == meta and META_KEY in metadata
+    classifier = OnnxClassifier.from_onnx(output)
+    for batch_size in (1, 5):
+        assert classifier.probabilities(sample_images()[:batch_size]).shape == (batch_size,)
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.onnx"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--checkpoint", "missing.pt"], "not found"),
+    (["--checkpoint", "CHECKPOINT", "--output", "x.txt"], "must end in .onnx"),
+    ([], "required"),
+])
+def test_export_command_bad_input_exits_2(argv, message, tiny_checkpoint, tmp_path, capsys):
+    argv = [str(tiny_checkpoint) if a == "CHECKPOINT" else str(tmp_path / a) if a.endswith((".pt", ".txt")) else a
+            for a in argv]
+    assert export_onnx.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_onnx_probabilities_match_pytorch(tiny_checkpoint):
+    torch_classifier = Classifier.from_checkpoint(tiny_checkpoint)
+    onnx_classifier = OnnxClassifier.from_checkpoint(tiny_checkpoint, torch_classifier)
+    images = sample_images()
+    expected, actual = torch_classifier.probabilities(images), onnx_classifier.probabilities(images)
+    np.testing.assert_allclose(actual, expected, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(onnx_classifier.probabilities(images[:1]), expected[:1], atol=1e-4, rtol=0)
+    assert (onnx_classifier.name, onnx_classifier.version, onnx_classifier.meta) == (
+        torch_classifier.name, torch_classifier.version, torch_classifier.meta)
+    assert [onnx_classifier.label(float(p)) for p in actual] == [torch_classifier.label(float(p)) for p in expected]
+    assert onnx_classifier.probabilities([]).shape == (0,)
+
+
+def test_sibling_onnx_used_only_when_it_matches(tiny_checkpoint, tmp_path):
+    checkpoint = tmp_path / "model.pt"
+    shutil.copy(tiny_checkpoint, checkpoint)
+    assert OnnxClassifier.from_checkpoint(checkpoint).source == "memory"
+    assert list(tmp_path.iterdir()) == [checkpoint]  # exported in memory, nothing written
+
+    assert export_onnx.main(["--checkpoint", str(checkpoint)]) == 0
+    assert OnnxClassifier.from_checkpoint(checkpoint).source == str(checkpoint.with_suffix(".onnx"))
+
+    model, meta = load_checkpoint(checkpoint)
+    checkpoint.with_suffix(".onnx").write_bytes(export_onnx_bytes(model, meta, "another-ckpt"))
+    assert OnnxClassifier.from_checkpoint(checkpoint).source == "memory"
+    checkpoint.with_suffix(".onnx").write_bytes(b"not an onnx file")
+    assert OnnxClassifier.from_checkpoint(checkpoint).source == "memory"
+
+
+@pytest.mark.filterwarnings("error")
+def test_server_runtime_onnx_answers_like_torch(tiny_checkpoint, tmp_path):
+    from backend import create_app
+    from training.onnx_runtime import OnnxClassifier as Onnx
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(tiny_checkpoint, models / "tiny.pt")
+    buffer = io.BytesIO()
+    synthetic_face(1, 7, 120).save(buffer, format="PNG")
+    answers = {}
+    for runtime in ("torch", "onnx"):
+        app = create_app({"TESTING": True, "MODEL_DIR": str(models), "STATIC_DIR": str(tmp_path / "no-page"),
+                          "TORCH_THREADS": 1, "RUNTIME": runtime, "FACE_DETECTION": False})
+        registry = app.extensions["deepfake_detector"].registry
+        assert isinstance(registry.classifiers["tiny"], Onnx) == (runtime == "onnx")
+        response = app.test_client().post("/predict?explain=1", data=buffer.getvalue(), content_type="image/png")
+        assert response.status_code == 200, response.get_json()
+        answers[runtime] = response.get_json()
+        assert answers[runtime]["explanation"]["heatmap_png"]  # Grad-CAM still runs on the PyTorch model
+    assert abs(answers["onnx"]["probability_fake"] - answers["torch"]["probability_fake"]) <= 1e-4
+    assert answers["onnx"]["model"] == answers["torch"]["model"]
+    assert sorted(p.name for p in models.iterdir()) == ["tiny.pt"]  # the export stayed in memory

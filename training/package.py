@@ -1,0 +1,84 @@
+"""Package a trained checkpoint for serving: `python -m training.package --checkpoint best.pt --data-dir DIR --output models/NAME.pt`.
+
+Refits the temperature on the Validation split with the current calibration rules, optionally stores fp16 weights
+(half the size), checks that the packaged file scores Validation as the original does, and writes it atomically
+without optimizer state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader
+
+from . import constants as C
+from .checkpoint import file_hash, load_checkpoint, save_checkpoint
+from .cli import ArgumentParser, run_command
+from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from .distributed import DistributedContext
+from .engine import collect_logits
+from .errors import UserError
+from .metrics import compute_metrics, fake_probability, fit_temperature
+
+logger = logging.getLogger(__name__)
+
+# fp16 weights may move Validation accuracy by at most this much before packaging refuses.
+MAX_ACCURACY_DROP = 0.005
+
+
+def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    """Arguments of the package command."""
+    parser = ArgumentParser(description="Recalibrate and package a checkpoint for serving.", add_help=add_help)
+    parser.add_argument("--checkpoint", type=Path, required=True, help="trained checkpoint, e.g. runs/<run>/best.pt (required)")
+    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding Validation/ (required)")
+    parser.add_argument("--output", type=Path, required=True, help="packaged checkpoint to write, e.g. models/NAME.pt (required)")
+    parser.add_argument("--half", action="store_true", help="store fp16 weights (default fp32)")
+    parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
+    parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
+    parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
+    return parser
+
+
+def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits and labels of a model on the Validation split, with the checkpoint's own preprocessing."""
+    dataset = FaceFolderDataset(split_dir(data_dir, "Validation"), build_transforms(False, meta.image_size, meta.mean, meta.std))
+    loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
+    logits, labels, _, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
+    return logits, labels
+
+
+def package(args: argparse.Namespace) -> int:
+    """Recalibrate, convert and verify; write the packaged checkpoint."""
+    if args.output.resolve() == args.checkpoint.resolve():
+        raise UserError("--output must differ from --checkpoint (the trained file is kept as it is)")
+    model, meta = load_checkpoint(args.checkpoint)
+    logits, labels = validation_logits(model, meta, args.data_dir, args)
+    meta.temperature = fit_temperature(logits, labels)
+    metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature).numpy(), meta.threshold)
+    meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
+                    **{f"val_{k}": v for k, v in metrics.items()}}
+    meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint)}
+    save_checkpoint(args.output, model, meta, half=args.half)
+
+    packaged, packaged_meta = load_checkpoint(args.output)
+    packaged_logits, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
+    packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature).numpy())["accuracy"]
+    if metrics["accuracy"] - packaged_accuracy > MAX_ACCURACY_DROP:
+        args.output.unlink()
+        raise UserError(f"fp16 weights lose {metrics['accuracy'] - packaged_accuracy:.4f} Validation accuracy; package without --half")
+    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB, temperature {meta.temperature:.3f}, "
+          f"Validation accuracy {metrics['accuracy']:.4f} (packaged {packaged_accuracy:.4f}), AUC {metrics['auc']:.4f}")
+    return C.EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m training.package`."""
+    return run_command(get_args_parser(), package, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
