@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from training.synthetic import make_dataset, synthetic_face  # noqa: F401 (re-exported for tests)
+from training.synthetic import make_dataset  # noqa: F401 (re-exported for tests)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("DEEPFAKE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

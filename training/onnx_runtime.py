@@ -20,12 +20,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from . import constants as C
 from .checkpoint import CheckpointMeta, file_hash
-from .data import build_transforms
 from .errors import CheckpointError
-from .inference import Classifier
-from .metrics import fake_probability
+from .inference import Classifier, Scorer
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +83,7 @@ def create_session(model_bytes: bytes | str, threads: int | None = None):
 
 
 @dataclass
-class OnnxClassifier:
+class OnnxClassifier(Scorer):
     """A checkpoint served by ONNX Runtime: same preprocessing, calibration and interface as `Classifier`."""
 
     session: Any
@@ -124,29 +121,12 @@ class OnnxClassifier:
         return cls(create_session(str(path), threads), meta_from_onnx(metadata), path.stem,
                    metadata.get(VERSION_KEY, file_hash(path)), str(path))
 
-    @property
-    def transform(self):
-        """The evaluation transform of this checkpoint (the same function the PyTorch Classifier uses)."""
-        return build_transforms(False, self.meta.image_size, self.meta.mean, self.meta.std)
-
     def batch(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Preprocess RGB images into one float32 NCHW array."""
-        transform = self.transform
-        return torch.stack([transform(image) for image in images]).numpy()
+        return super().batch(images).numpy()
 
     def logits(self, batch: np.ndarray | torch.Tensor) -> torch.Tensor:
         """Raw two-class logits for a preprocessed batch."""
         array = batch.numpy() if isinstance(batch, torch.Tensor) else batch
         (logits,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(array, dtype=np.float32)})
         return torch.from_numpy(logits)
-
-    def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Calibrated probability of Fake for each RGB image."""
-        if not images:
-            return np.empty(0)
-        return fake_probability(self.logits(self.batch(images)), self.meta.temperature).numpy()
-
-    def label(self, probability_fake: float) -> str:
-        """Class name for a calibrated probability, using the checkpoint's threshold."""
-        index = C.FAKE_INDEX if probability_fake >= self.meta.threshold else C.REAL_INDEX
-        return self.meta.class_names[index]

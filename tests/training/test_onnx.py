@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import synthetic_face
+from training.synthetic import synthetic_face
 from training import export_onnx
 from training.checkpoint import file_hash, load_checkpoint
 from training.inference import Classifier

@@ -1,0 +1,158 @@
+"""End-to-end `POST /predict` latency through gunicorn on loopback, face detection on and off, beside the original
+project's serving approach (weights reloaded per request), plus an in-process split of where a request's time goes.
+
+    python benchmarks/serve_latency.py [--model-dir models] [--requests 40]
+
+One request at a time (latency, not throughput) against gunicorn with 2 workers x 1 thread (the 2-core
+recommendation). Prints tables, writes benchmarks/results/serve_latency.json and refreshes docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import requests
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, gunicorn_server,  # noqa: E402
+                                    load_images, machine, machine_line, markdown_table, percentiles, write_results)
+from training import constants as C  # noqa: E402
+
+
+def get_args_parser() -> argparse.ArgumentParser:
+    """Arguments of the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model-dir", type=Path, default=C.MODELS_DIR, help="folder of *.pt checkpoints (default models/)")
+    parser.add_argument("--model", default=None, help=f"model to query (default {C.DEFAULT_MODEL_NAME} if present, else the first)")
+    parser.add_argument("--image", type=Path, nargs="+", default=DEFAULT_IMAGES, help="upload(s) (default a dataset face and a 600x800 photo)")
+    parser.add_argument("--requests", type=int, default=40, help="timed requests per case (default 40)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--detect-max-side", type=int, default=None, help="FLASK_DETECT_MAX_SIDE for the server (default the app's)")
+    parser.add_argument("--no-legacy", action="store_true", help="skip the per-request-reload comparison (default: include it)")
+    parser.add_argument("--json", type=Path, default=None, help="results file (default benchmarks/results/serve_latency.json)")
+    parser.add_argument("--markdown", type=Path, default=PERFORMANCE_MD, help="markdown file to refresh (default docs/PERFORMANCE.md)")
+    return parser
+
+
+def time_requests(url: str, data: bytes, count: int, warmup: int = 3) -> tuple[list[float], list[float], int]:
+    """Client-side and server-reported latencies (ms) of sequential uploads on one keep-alive session; errors."""
+    client, server, errors = [], [], 0
+    with requests.Session() as session:
+        for index in range(warmup + count):
+            started = time.perf_counter()
+            response = session.post(url, files={"file": ("upload.jpg", data, "image/jpeg")}, timeout=60)
+            elapsed = (time.perf_counter() - started) * 1000
+            if index < warmup:
+                continue
+            if response.status_code != 200:
+                errors += 1
+                continue
+            client.append(elapsed)
+            server.append(float(response.json().get("latency_ms", elapsed)))
+    return client, server, errors
+
+
+def stage_split(model_path: Path, data: bytes, runtime: str, repeats: int, detect_max_side: int | None) -> dict[str, float]:
+    """p50 ms of each stage of a request, run in this process with 1 torch thread (as one worker on 2 cores)."""
+    from backend.faces import DETECT_MAX_SIDE, FaceDetector
+    from backend.gradcam import GradCam, heatmap_png
+    from backend.uploads import decode_upload
+    from training.inference import Classifier
+    from training.onnx_runtime import OnnxClassifier
+
+    torch.set_num_threads(1)
+    classifier = Classifier.from_checkpoint(model_path)
+    scorer = OnnxClassifier.from_checkpoint(model_path, classifier, threads=1) if runtime == "onnx" else classifier
+    detector, explainer = FaceDetector(max_side=detect_max_side or DETECT_MAX_SIDE), GradCam(classifier)
+    stages: dict[str, list[float]] = {}
+
+    def timed(name, function, *args):
+        started = time.perf_counter()
+        value = function(*args)
+        stages.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        return value
+
+    for index in range(repeats + 2):
+        if index == 2:
+            stages.clear()  # the first two are warm-up
+        image = timed("decode + checks", decode_upload, data, ["image/jpeg", "image/png"], 40_000_000, 16)
+        boxes = timed("face detection", detector.crop_boxes, image)
+        crop = image.crop(boxes[0].pil_box()) if boxes else image
+        batch = timed("preprocess", scorer.batch, [crop])
+        probability = timed(f"model ({runtime})", lambda: scorer.probabilities([crop]))
+        cam = timed("Grad-CAM (explain=1 only)", explainer, crop)
+        timed("heat-map PNG (explain=1 only)", heatmap_png, cam, crop.size)
+        timed("JSON", json.dumps, {"probability_fake": float(probability[0]), "faces": [b.as_list() for b in boxes]})
+        del batch
+    return {name: percentiles(samples)["p50_ms"] for name, samples in stages.items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every case; print, write JSON and markdown."""
+    args = get_args_parser().parse_args(argv)
+    paths = sorted(args.model_dir.glob("*.pt")) if args.model_dir.is_dir() else []
+    if not paths:
+        print(f"error: no checkpoints (*.pt) in {args.model_dir}", file=sys.stderr)
+        return C.EXIT_BAD_INPUT
+    names = [p.stem for p in paths]
+    model = args.model or (C.DEFAULT_MODEL_NAME if C.DEFAULT_MODEL_NAME in names else names[0])
+    images = load_images(args.image)
+    info = machine()
+    env = {"FLASK_MODEL_DIR": str(args.model_dir.resolve()), "FLASK_STATIC_DIR": str(RESULTS_DIR / "no-page")}
+    if args.detect_max_side:
+        env["FLASK_DETECT_MAX_SIDE"] = str(args.detect_max_side)
+    rows = []
+    for runtime in ("torch", "onnx"):
+        with gunicorn_server("backend:create_app()", {**env, "FLASK_RUNTIME": runtime}, args.workers, 1,
+                             RESULTS_DIR / f"serve_latency-{runtime}.log") as base:
+            for image_name, data in images.items():
+                for faces in ("on", "off"):
+                    client, server, errors = time_requests(f"{base}/predict?faces={faces}&model={model}", data,
+                                                           args.requests)
+                    rows.append({"server": f"ours ({runtime})", "image": image_name, "faces": faces, "errors": errors,
+                                 **percentiles(client), "server_p50_ms": percentiles(server)["p50_ms"]})
+                    print(rows[-1])
+    if not args.no_legacy:
+        legacy_env = {"LEGACY_CHECKPOINT": str((args.model_dir / f"{model}.pt").resolve())}
+        with gunicorn_server("benchmarks.legacy_serving:create_app()", legacy_env, args.workers, 1,
+                             RESULTS_DIR / "serve_latency-legacy.log") as base:
+            for image_name, data in images.items():
+                client, _, errors = time_requests(f"{base}/predict", data, args.requests)
+                rows.append({"server": "original (reload per request)", "image": image_name, "faces": "off (none)",
+                             "errors": errors, **percentiles(client), "server_p50_ms": ""})
+                print(rows[-1])
+        for row in rows:
+            legacy = next(r for r in rows if r["server"].startswith("original") and r["image"] == row["image"])
+            row["original_p50_over_this_p50"] = round(legacy["p50_ms"] / row["p50_ms"], 2)
+    split = {runtime: stage_split(args.model_dir / f"{model}.pt", next(iter(images.values())) if len(images) == 1
+                                  else list(images.values())[-1], runtime, max(5, args.requests // 4),
+                                  args.detect_max_side) for runtime in ("torch", "onnx")}
+    table = markdown_table(
+        ["server", "image", "faces", "p50 ms", "p95 ms", "server-side p50 ms", "errors", "original p50 / this p50"],
+        [[r["server"], r["image"], r["faces"], r["p50_ms"], r["p95_ms"], r["server_p50_ms"], r["errors"],
+          r.get("original_p50_over_this_p50", "")] for r in rows])
+    stage_names = list(split["torch"])
+    split_table = markdown_table(["stage (p50 ms, 1 thread, in-process)", "torch", "onnx"],
+                                 [[s.replace("torch", "").replace("onnx", "").replace("()", "").strip(),
+                                   split["torch"][s], split["onnx"].get(s.replace("torch", "onnx"), "")]
+                                  for s in stage_names])
+    print(table)
+    print(split_table)
+    markdown = (f"### End-to-end `POST /predict` latency (gunicorn, {args.workers} workers x 1 thread, loopback, "
+                f"one request at a time, model `{model}`)\n\n"
+                f"`python benchmarks/serve_latency.py --model-dir {args.model_dir.name} --requests {args.requests}"
+                f"{f' --detect-max-side {args.detect_max_side}' if args.detect_max_side else ''}`\n\n"
+                f"{machine_line(info)}\n\n{table}\n\nWhere the time of one request goes (image "
+                f"`{list(images)[-1]}`):\n\n{split_table}\n")
+    write_results("serve_latency", {"machine": info, "model": model, "rows": rows, "stages": split},
+                  markdown, args.json, args.markdown)
+    return C.EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

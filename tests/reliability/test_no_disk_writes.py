@@ -1,0 +1,74 @@
+"""Nothing of any upload reaches the disk: no new files in the server's temp folder, and no new file in the system
+temp folder or the repository holds the uploads' unique bytes."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import requests
+from PIL import Image
+
+from reliability_helpers import REPO_ROOT, gunicorn
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
+
+SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".pytest_cache"}
+
+
+def snapshot(folder: Path) -> dict[Path, float]:
+    """Every file below a folder with its modification time (unreadable parts and SKIP_DIRS skipped)."""
+    found = {}
+    for root, dirs, names in os.walk(folder, onerror=lambda error: None):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        for name in names:
+            path = Path(root) / name
+            try:
+                found[path] = path.stat().st_mtime
+            except OSError:
+                continue
+    return found
+
+
+def changed(before: dict[Path, float], after: dict[Path, float]) -> list[Path]:
+    """Files that are new or were modified."""
+    return [p for p, mtime in after.items() if before.get(p) != mtime]
+
+
+def test_uploads_never_touch_the_disk(reliability_models, tmp_path):
+    rng = np.random.default_rng(1234)
+    # > 500 kB PNG: Werkzeug's default would spool it to a temp file; its middle bytes are the marker.
+    big = io.BytesIO()
+    Image.fromarray(rng.integers(0, 255, (450, 450, 3), dtype=np.uint8)).save(big, format="PNG")
+    big_png = big.getvalue()
+    junk = b"UNIQUE-UPLOAD-MARKER-" + rng.bytes(2000)
+    markers = [big_png[len(big_png) // 2: len(big_png) // 2 + 64], junk[:64]]
+    system_tmp = Path(tempfile.gettempdir())
+    before = {**snapshot(system_tmp), **snapshot(REPO_ROOT)}
+    with gunicorn(reliability_models, tmp_path / "server") as server:
+        requests_sent = [
+            ("multipart big png", lambda: requests.post(f"{server.base}/predict", files={"file": ("../../big.png", big_png)}, timeout=60)),
+            ("raw big png", lambda: requests.post(f"{server.base}/predict?explain=1", data=big_png,
+                                                  headers={"Content-Type": "image/png"}, timeout=60)),
+            ("junk multipart", lambda: requests.post(f"{server.base}/predict", files={"file": ("/tmp/junk.jpg", junk)}, timeout=60)),
+            ("junk raw", lambda: requests.post(f"{server.base}/predict", data=junk,
+                                               headers={"Content-Type": "application/octet-stream"}, timeout=60)),
+        ]
+        statuses = {name: send().status_code for name, send in requests_sent}
+        assert list(server.tmp_dir.iterdir()) == [], "the server wrote to its TMPDIR"
+    assert statuses == {"multipart big png": 200, "raw big png": 200, "junk multipart": 415, "junk raw": 415}
+    after = {**snapshot(system_tmp), **snapshot(REPO_ROOT)}
+    for path in changed(before, after):
+        if tmp_path in path.parents:
+            continue  # this test's own folder: the server log and model folder
+        try:
+            if path.stat().st_size < 50_000_000:
+                content = path.read_bytes()
+                assert not any(marker in content for marker in markers), f"upload bytes found in {path}"
+        except OSError:  # vanished or unreadable (another process's file)
+            continue
+    assert not (REPO_ROOT / "big.png").exists() and not Path("/tmp/junk.jpg").exists()
