@@ -41,7 +41,7 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {
             "box": {**BOX, "description": "The square region around the face that was classified "
-                                          "(face box enlarged 1.3x, clipped to the image)."},
+                                          "(face box enlarged 2x, clipped to the image)."},
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
             "deciding": {"type": "boolean", "description": "True for the face that gave the image its verdict."},

@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     args = get_args_parser().parse_args(argv)
     device = resolve_device(args.device)
     cuda = device.type == "cuda"
-    ours = {"amp": None if args.amp == "none" else args.amp, "channels_last": cuda}
+    # Mixed precision and NHWC pay off on CUDA only (engine.autocast_context ignores amp elsewhere).
+    ours = {"amp": None if args.amp == "none" or not cuda else args.amp, "channels_last": cuda}
     original = {"amp": None, "channels_last": False}
     cases = [
         ("synthetic", "original", 32, lambda: synthetic_batches(32, args.image_size), original),

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from testdata import TINY_IMAGE_SIZE
 
-from training.synthetic import make_dataset  # noqa: F401 (re-exported for tests)
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("DEEPFAKE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-FACES_GAN = SHARED_DATA / "faces-gan"
-REAL_PHOTOS = SHARED_DATA / "photos" / "real"
-
-TINY_IMAGE_SIZE = 32
+from training.synthetic import make_dataset
 
 
 @pytest.fixture(scope="session")
@@ -42,10 +35,3 @@ def tiny_run(tiny_dataset, tmp_path_factory) -> Path:
 def tiny_checkpoint(tiny_run) -> Path:
     """best.pt of the tiny run."""
     return tiny_run / "best.pt"
-
-
-def require_dir(path: Path) -> Path:
-    """Skip the calling test with a reason when a shared data folder is absent."""
-    if not path.is_dir():
-        pytest.skip(f"shared data not available: {path} is absent")
-    return path

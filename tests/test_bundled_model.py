@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from conftest import FACES_GAN, REPO_ROOT, require_dir
+from testdata import FACES_GAN, REPO_ROOT, require_dir
 from training import constants as C
 from training import evaluate
 from training.checkpoint import read_checkpoint

@@ -37,5 +37,5 @@ EXIT_BAD_INPUT = 2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
-DEFAULT_MODEL_NAME = "mobilenet_v2-faces-gan"
+DEFAULT_MODEL_NAME = "efficientnet_b0-faces-gan"
 WEIGHTS_DIR = REPO_ROOT / "weights"

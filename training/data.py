@@ -48,14 +48,18 @@ def build_transforms(
     image_size: int = C.DEFAULT_IMAGE_SIZE,
     mean: Sequence[float] = C.IMAGENET_MEAN,
     std: Sequence[float] = C.IMAGENET_STD,
+    min_crop_scale: float = C.AUG_SCALE[0],
 ) -> Callable[[Image.Image], torch.Tensor]:
-    """Return the PIL-to-tensor pipeline: augmented for training, deterministic otherwise."""
+    """Return the PIL-to-tensor pipeline: augmented for training, deterministic otherwise.
+
+    min_crop_scale is the smallest area fraction RandomResizedCrop keeps: lower values teach tighter framings.
+    """
     normalize = [transforms.ToTensor(), transforms.Normalize(mean, std)]
     if not train:
         return transforms.Compose([transforms.Resize((image_size, image_size)), *normalize])
     return transforms.Compose(
         [
-            transforms.RandomResizedCrop(image_size, scale=C.AUG_SCALE, ratio=C.AUG_RATIO),
+            transforms.RandomResizedCrop(image_size, scale=(min_crop_scale, C.AUG_SCALE[1]), ratio=C.AUG_RATIO),
             transforms.RandomHorizontalFlip(),
             transforms.RandomApply([DownUpscale(C.AUG_RESCALE_FACTOR)], p=C.AUG_RESCALE_PROBABILITY),
             transforms.RandomApply([GaussianBlur(C.AUG_BLUR_SIGMA)], p=C.AUG_BLUR_PROBABILITY),

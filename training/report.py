@@ -31,7 +31,8 @@ def write_report(table: pd.DataFrame, path: Path, data_dir: Path, split: str) ->
         "",
         markdown_table(table[columns]),
         "",
-        f"Best by AUC: **{best['checkpoint']}** (accuracy {best['accuracy']:.4f}, AUC {best['auc']:.4f}).",
+        f"Highest AUC on {split}: **{best['checkpoint']}** (accuracy {best['accuracy']:.4f}, AUC {best['auc']:.4f}). "
+        "For reporting only: choose models on Validation.",
         "",
     ]
     for row in table.itertuples(index=False):

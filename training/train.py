@@ -43,6 +43,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     data = parser.add_argument_group("data")
     data.add_argument("--data-dir", type=Path, required=True, help="folder holding Train/ and Validation/ (required)")
     data.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side in pixels (default {C.DEFAULT_IMAGE_SIZE})")
+    data.add_argument("--min-crop-scale", type=float, default=C.AUG_SCALE[0], help=f"smallest area fraction of a random training crop; lower teaches tighter face framings (default {C.AUG_SCALE[0]})")
     data.add_argument("--workers", type=int, default=4, help="data-loading processes per rank (default 4)")
     data.add_argument("--prefetch-factor", type=int, default=4, help="batches prefetched per worker (default 4)")
     model = parser.add_argument_group("model")
@@ -110,6 +111,8 @@ def validate_args(args: argparse.Namespace) -> None:
     for name in ("epochs", "batch_size", "image_size"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0 < args.min_crop_scale <= 1:
+        raise UserError("--min-crop-scale must be in (0, 1]")
     if args.image_size < 16:
         raise UserError("--image-size must be at least 16 pixels")
     if args.model not in ARCHITECTURES:
@@ -174,7 +177,7 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
     seed_everything(args.seed + context.rank)
     torch.backends.cudnn.benchmark = True
 
-    train_set = FaceFolderDataset(split_dir(args.data_dir, "Train"), build_transforms(True, args.image_size))
+    train_set = FaceFolderDataset(split_dir(args.data_dir, "Train"), build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale))
     val_set = FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size))
     run_dir, resume = prepare_run_dir(args)
     if context.is_main:

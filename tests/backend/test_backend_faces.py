@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from backend.faces import Box, shared_detector, square_crop_box
-from shared_data import REAL_PHOTOS, require_dir
+from testdata import REAL_PHOTOS, require_dir
 
 pytestmark = [pytest.mark.filterwarnings("error")]
 
@@ -30,9 +30,10 @@ def single_portraits() -> list:
 
 
 def test_square_crop_box_enlarges_and_clips():
-    assert square_crop_box((40, 40, 60, 80), (200, 200)) == Box(24, 34, 52, 52)
-    clipped = square_crop_box((0, 0, 50, 50), (60, 40))
-    assert (clipped.x, clipped.y) == (0, 0) and clipped.x + clipped.w <= 60 and clipped.y + clipped.h <= 40
+    assert square_crop_box((40, 40, 60, 80), (200, 200), scale=1.3) == Box(24, 34, 52, 52)
+    assert square_crop_box((40, 40, 60, 80), (200, 200)) == Box(10, 20, 80, 80)  # default: face at half the width
+    near_edge = square_crop_box((0, 0, 50, 50), (60, 40))
+    assert near_edge == Box(5, 0, 40, 40)  # shrunk to the image's short side and shifted inside, still square
 
 
 @pytest.mark.slow

@@ -15,7 +15,9 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import REPO_ROOT, TINY_IMAGE_SIZE, make_dataset
+from testdata import REPO_ROOT, TINY_IMAGE_SIZE
+
+from training.synthetic import make_dataset
 from training import evaluate, package, predict, sweep, train
 from training.checkpoint import read_checkpoint
 from training.train import SUMMARY_COLUMNS
@@ -103,7 +105,7 @@ def test_predict_agrees_with_evaluate(tiny_checkpoint, tiny_dataset, tmp_path, c
 
 
 def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
-    image = tiny_dataset / "Test" / "Real" / "real_000.jpg"
+    image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0] == "file,label,probability_fake,error" and lines[1].startswith(str(image))
@@ -204,7 +206,7 @@ def test_bad_arguments_exit_2(capsys):
 def test_corrupted_images_are_skipped_and_counted(tmp_path):
     data = make_dataset(tmp_path / "data", train=6, validation=4, test=2)
     (data / "Train" / "Real" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
-    good = (data / "Train" / "Fake" / "fake_000.jpg").read_bytes()
+    good = sorted((data / "Train" / "Fake").iterdir())[0].read_bytes()
     (data / "Validation" / "Fake" / "truncated.jpg").write_bytes(good[: len(good) // 3])
     assert train.main(train_argv(data, tmp_path, epochs=1)) == 0
     summary = pd.read_csv(tmp_path / "run" / "summary.csv")
@@ -232,3 +234,8 @@ def test_checkpoint_with_weights_of_another_architecture_is_rejected(tiny_checkp
 def test_real_data_metrics_are_finite_numbers(tiny_run):
     summary = pd.read_csv(tiny_run / "summary.csv")
     assert np.isfinite(summary[["train_loss", "val_loss", "temperature"]].to_numpy()).all()
+
+
+def test_min_crop_scale_out_of_range_is_a_clear_error(tiny_dataset, tmp_path, capsys):
+    assert train.main(train_argv(tiny_dataset, tmp_path) + ["--min-crop-scale", "0"]) == 2
+    assert "--min-crop-scale must be in (0, 1]" in capsys.readouterr().err
