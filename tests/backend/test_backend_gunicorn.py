@@ -5,10 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,16 +16,7 @@ import requests
 from PIL import Image
 
 from backend_samples import encode, face_jpeg
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from servers import GUNICORN, gunicorn
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -40,21 +27,6 @@ def files_under(folder: Path) -> set[Path]:
     return found
 
 
-def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    """Poll /health until it answers 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}")
-        try:
-            if requests.get(url, timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # not listening yet, or a worker still booting
-            pass
-        time.sleep(0.3)
-    raise AssertionError("gunicorn did not become healthy in time")
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(110)
 def test_gunicorn_serves_concurrent_requests_in_memory(tiny_checkpoint, tmp_path):
@@ -63,8 +35,7 @@ def test_gunicorn_serves_concurrent_requests_in_memory(tiny_checkpoint, tmp_path
     models = tmp_path / "models"
     models.mkdir()
     shutil.copy(tiny_checkpoint, models / "tiny.pt")
-    server_tmp = tmp_path / "server-tmp"
-    server_tmp.mkdir()
+    server_tmp = tmp_path / "server-tmp"  # the server's TMPDIR, made by servers.gunicorn
     # A > 500 kB upload: Werkzeug's default stream factory would spool it to a temp file.
     rng = np.random.default_rng(0)
     big_png = encode(Image.fromarray(rng.integers(0, 255, (420, 420, 3), dtype=np.uint8)), "PNG")
@@ -74,26 +45,16 @@ def test_gunicorn_serves_concurrent_requests_in_memory(tiny_checkpoint, tmp_path
 
     system_tmp = Path(tempfile.gettempdir())
     before = {p for p in files_under(system_tmp) if server_tmp not in p.parents}
-    port = free_port()
-    env = {**os.environ, "FLASK_MODEL_DIR": str(models), "FLASK_STATIC_DIR": str(tmp_path / "no-page"),
-           "TMPDIR": str(server_tmp), "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
-    env.pop("FLASK_TORCH_THREADS", None)
-    log = open(tmp_path / "gunicorn.log", "wb")
-    process = subprocess.Popen(
-        [str(GUNICORN), "-c", "backend/gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "backend:create_app()"],
-        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_health(f"{base}/health", process)
+    with gunicorn(models, tmp_path, workers=2, threads=4) as server:
 
         def call(index: int) -> tuple[str, int, dict]:
             name = "big" if index % 4 == 0 else "small"
             query = "?faces=off" if index % 2 else ""
             if index % 3:
-                response = requests.post(f"{base}/api/predict{query}", files={"file": ("x.png", images[name])},
+                response = requests.post(f"{server.base}/api/predict{query}", files={"file": ("x.png", images[name])},
                                          timeout=30)
             else:
-                response = requests.post(f"{base}/predict{query}", data=images[name],
+                response = requests.post(f"{server.base}/predict{query}", data=images[name],
                                          headers={"Content-Type": "image/png"}, timeout=30)
             return f"{name}{query}", response.status_code, response.json()
 
@@ -101,17 +62,10 @@ def test_gunicorn_serves_concurrent_requests_in_memory(tiny_checkpoint, tmp_path
         with ThreadPoolExecutor(max_workers=8) as pool:
             results = list(pool.map(call, range(100)))
         elapsed = time.perf_counter() - started
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        log_tail = server.log_tail()
     print(f"100 requests from 8 threads in {elapsed:.1f} s")
 
-    assert [status for _, status, _ in results] == [200] * 100, (tmp_path / "gunicorn.log").read_text()[-3000:]
+    assert [status for _, status, _ in results] == [200] * 100, log_tail
     by_input: dict[str, set] = {}
     for key, _, body in results:
         by_input.setdefault(key, set()).add((body["probability_fake"], body["label"], body["face_detected"],

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from reliability_helpers import gunicorn
+from servers import gunicorn
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
-from reliability_helpers import REPO_ROOT, gunicorn
+from servers import REPO_ROOT, gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
