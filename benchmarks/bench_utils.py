@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -90,10 +91,34 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@dataclass
+class Server:
+    """A running gunicorn: base URL, port, master process, log file and the TMPDIR it was given (if any)."""
+
+    base: str
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    tmp_dir: Path | None = None
+
+    def workers(self) -> list[int]:
+        """PIDs of the current worker processes (children of the master in /proc)."""
+        with contextlib.suppress(OSError):
+            return [int(pid) for pid in
+                    Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()]
+        return []
+
+    def log_tail(self, chars: int = 3000) -> str:
+        """The end of the server log, for error messages."""
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(errors="replace")[-chars:]
+        return ""
+
+
 @contextlib.contextmanager
 def gunicorn_server(app: str, env: dict[str, str], workers: int, threads: int, log_path: Path,
-                    timeout: float = 180) -> Iterator[str]:
-    """Run gunicorn with backend/gunicorn.conf.py on a loopback port; yields the base URL; stops it after."""
+                    timeout: float = 180) -> Iterator[Server]:
+    """Run gunicorn with backend/gunicorn.conf.py on a loopback port until every worker booted; stop it after."""
     port = free_port()
     full_env = {**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
                 "GUNICORN_LOG_LEVEL": "warning", **env}
@@ -104,10 +129,11 @@ def gunicorn_server(app: str, env: dict[str, str], workers: int, threads: int, l
         process = subprocess.Popen(
             [str(GUNICORN), "-c", "backend/gunicorn.conf.py", "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null",
              app], cwd=REPO_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
+        tmp_dir = Path(env["TMPDIR"]) if "TMPDIR" in env else None
+        server = Server(f"http://127.0.0.1:{port}", port, process, log_path, tmp_dir)
         try:
-            wait_until_ready(base, process, workers, timeout)
-            yield base
+            wait_until_ready(server, workers, timeout)
+            yield server
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -117,27 +143,17 @@ def gunicorn_server(app: str, env: dict[str, str], workers: int, threads: int, l
                 process.wait()
 
 
-def wait_until_ready(base: str, process: subprocess.Popen, workers: int, timeout: float) -> None:
+def wait_until_ready(server: Server, workers: int, timeout: float) -> None:
     """Poll /health until every worker has booted (each loads the models itself)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}")
-        try:
-            if requests.get(f"{base}/health", timeout=5).status_code == 200 and booted_workers(process.pid) >= workers:
-                time.sleep(0.5)
+        if server.process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.process.returncode}: {server.log_tail()}")
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{server.base}/health", timeout=5).status_code == 200 and len(server.workers()) >= workers:
                 return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("gunicorn did not become ready in time")
-
-
-def booted_workers(master_pid: int) -> int:
-    """Worker processes of a gunicorn master (children in /proc)."""
-    with contextlib.suppress(OSError):
-        return len(Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split())
-    return 0
+        time.sleep(0.3)
+    raise RuntimeError(f"gunicorn not ready in {timeout} s: {server.log_tail()}")
 
 
 def load_images(paths: list[Path]) -> dict[str, bytes]:

@@ -109,10 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for runtime in ("torch", "onnx"):
         with gunicorn_server("backend:create_app()", {**env, "FLASK_RUNTIME": runtime}, args.workers, 1,
-                             RESULTS_DIR / f"serve_latency-{runtime}.log") as base:
+                             RESULTS_DIR / f"serve_latency-{runtime}.log") as running:
             for image_name, data in images.items():
                 for faces in ("on", "off"):
-                    client, server, errors = time_requests(f"{base}/predict?faces={faces}&model={model}", data,
+                    client, server, errors = time_requests(f"{running.base}/predict?faces={faces}&model={model}", data,
                                                            args.requests)
                     rows.append({"server": f"ours ({runtime})", "image": image_name, "faces": faces, "errors": errors,
                                  **percentiles(client), "server_p50_ms": percentiles(server)["p50_ms"]})
@@ -120,9 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_legacy:
         legacy_env = {"LEGACY_CHECKPOINT": str((args.model_dir / f"{model}.pt").resolve())}
         with gunicorn_server("benchmarks.legacy_serving:create_app()", legacy_env, args.workers, 1,
-                             RESULTS_DIR / "serve_latency-legacy.log") as base:
+                             RESULTS_DIR / "serve_latency-legacy.log") as running:
             for image_name, data in images.items():
-                client, _, errors = time_requests(f"{base}/predict", data, args.requests)
+                client, _, errors = time_requests(f"{running.base}/predict", data, args.requests)
                 rows.append({"server": "original (reload per request)", "image": image_name, "faces": "off (none)",
                              "errors": errors, **percentiles(client), "server_p50_ms": ""})
                 print(rows[-1])

@@ -79,9 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     for config in args.configs:
         workers, threads = (int(v) for v in config.lower().split("x"))
         with gunicorn_server("backend:create_app()", env, workers, threads,
-                             RESULTS_DIR / f"serve_throughput-{config}.log") as base:
+                             RESULTS_DIR / f"serve_throughput-{config}.log") as running:
             for concurrency in args.concurrency:
-                row = {"workers": workers, "threads": threads, **run_level(f"{base}/predict?faces={args.faces}",
+                row = {"workers": workers, "threads": threads, **run_level(f"{running.base}/predict?faces={args.faces}",
                                                                            data, args.requests, concurrency)}
                 rows.append(row)
                 print(row)

@@ -16,7 +16,9 @@ import requests
 from PIL import Image
 
 from backend_samples import encode, face_jpeg
-from servers import GUNICORN, gunicorn
+from servers import gunicorn
+
+from benchmarks.bench_utils import GUNICORN
 
 
 def files_under(folder: Path) -> set[Path]:

@@ -13,7 +13,8 @@ import pytest
 import requests
 from PIL import Image
 
-from servers import REPO_ROOT, gunicorn
+from servers import gunicorn
+from testdata import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
 
