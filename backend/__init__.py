@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -13,9 +12,11 @@ import torch
 from flask import Flask
 from flask_cors import CORS
 
-from training import constants as C
+from pipeline import constants as C
+from pipeline.errors import UserError
+from pipeline.faces import FaceDetector, shared_detector
+from pipeline.system import available_cpus
 
-from .faces import DETECT_MAX_SIDE, FaceDetector, shared_detector
 from .predictor import ModelRegistry
 from .problems import register_error_handler
 from .uploads import InMemoryRequest
@@ -40,19 +41,21 @@ def load_limits(path: Path = LIMITS_FILE) -> dict[str, Any]:
         return json.load(handle)
 
 
-def available_cpus() -> int:
-    """CPU cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def as_list(value: Any) -> list[str]:
     """A list from a JSON list or a comma-separated string (FLASK_CORS_ORIGINS accepts both)."""
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return [str(item) for item in value or []]
+
+
+def load_detector(config: Mapping[str, Any], threads: int) -> FaceDetector | None:
+    """The configured face detector, or None when detection is switched off; a bad setting stops the start."""
+    if not config["FACE_DETECTION"]:
+        return None
+    try:
+        return shared_detector(str(config["FACE_DETECTOR"]).strip().lower(), int(config["DETECT_MAX_SIDE"]), threads)
+    except UserError as error:
+        raise RuntimeError(f"FLASK_FACE_DETECTOR: {error}") from None
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -64,14 +67,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         MODEL_DIR=str(C.MODELS_DIR),
         DEFAULT_MODEL=None,
         DEVICE="cpu",
-        RUNTIME="torch",  # "onnx": score with ONNX Runtime (FLASK_RUNTIME=onnx); Grad-CAM still uses PyTorch
-        TORCH_THREADS=None,
+        RUNTIME="onnx",  # ONNX Runtime, falling back to PyTorch ("torch"); Grad-CAM always uses PyTorch
+        THREADS=None,  # intra-op threads of the models and the detector; gunicorn gives each worker cores / workers
         MAX_CONTENT_LENGTH=int(limits["max_upload_bytes"]),
         ACCEPTED_TYPES=list(limits["accepted_types"]),
         MAX_IMAGE_PIXELS=40_000_000,
         MIN_IMAGE_SIDE=16,
         FACE_DETECTION=True,
-        DETECT_MAX_SIDE=DETECT_MAX_SIDE,
+        FACE_DETECTOR=C.DEFAULT_FACE_DETECTOR,
+        DETECT_MAX_SIDE=C.DETECT_MAX_SIDE,
+        DECODE_MIN_SIDE=C.DECODE_MIN_SIDE,
         CORS_ORIGINS=DEFAULT_CORS_ORIGINS,
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
         JSON_SORT_KEYS=False,
@@ -81,17 +86,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
 
-    threads = int(app.config["TORCH_THREADS"] or available_cpus())
-    torch.set_num_threads(max(1, threads))
+    threads = max(1, int(app.config["THREADS"] or available_cpus()))
+    torch.set_num_threads(threads)
 
     registry = ModelRegistry.load(Path(app.config["MODEL_DIR"]), device=app.config["DEVICE"],
                                   default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME,
-                                  runtime=str(app.config["RUNTIME"]).strip().lower())
-    detector = (shared_detector(str(app.config["DEVICE"]), int(app.config["DETECT_MAX_SIDE"]))
-                if app.config["FACE_DETECTION"] else None)
-    app.extensions["deepfake_detector"] = ServingState(registry, detector)
-    logger.info("Serving %d model(s) from %s; default %s; runtime %s; torch threads %d", len(registry),
-                app.config["MODEL_DIR"], registry.default, app.config["RUNTIME"], torch.get_num_threads())
+                                  runtime=str(app.config["RUNTIME"]).strip().lower(), threads=threads)
+    app.extensions["deepfake_detector"] = ServingState(registry, load_detector(app.config, threads))
+    logger.info("Serving %d model(s) from %s; default %s; runtime %s; detector %s; %d thread(s)", len(registry),
+                app.config["MODEL_DIR"], registry.default, app.config["RUNTIME"],
+                app.config["FACE_DETECTOR"] if app.config["FACE_DETECTION"] else "off", threads)
 
     CORS(app, origins=as_list(app.config["CORS_ORIGINS"]))
     register_error_handler(app)

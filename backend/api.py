@@ -44,7 +44,7 @@ def predict():
     faces, explain = flag("faces", True), flag("explain", False)
     data = read_upload(request)
     image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
-                          int(config["MIN_IMAGE_SIDE"]))
+                          int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
     # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
     predictor = state().registry.get(model_name)
     # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.

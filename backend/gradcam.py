@@ -11,8 +11,8 @@ import torch
 from PIL import Image
 from torch import nn
 
-from training import constants as C
-from training.inference import Classifier
+from pipeline import constants as C
+from pipeline.torch_runtime import Classifier
 
 # Colour map anchors (blue -> cyan -> yellow -> red), like matplotlib's "jet" without importing matplotlib.
 _ANCHORS = np.array([0.0, 0.35, 0.65, 1.0])
@@ -44,7 +44,7 @@ class GradCam:
 
     def __call__(self, image: Image.Image) -> np.ndarray:
         """A [0, 1] map (feature-map resolution) of where evidence for Fake lies in an RGB image."""
-        batch = self.classifier.batch([image])
+        batch = self.classifier.tensor(self.classifier.batch([image]))
         self._local.active = True
         try:
             with torch.enable_grad():

@@ -1,7 +1,7 @@
 """Gunicorn settings: `gunicorn -c backend/gunicorn.conf.py 'backend:create_app()'` (override the bind with -b).
 
 Environment: GUNICORN_BIND (or PORT), WEB_CONCURRENCY (workers), GUNICORN_THREADS, GUNICORN_TIMEOUT,
-GUNICORN_LOG_LEVEL, and the app's FLASK_* variables (FLASK_MODEL_DIR, FLASK_TORCH_THREADS, ...).
+GUNICORN_LOG_LEVEL, and the app's FLASK_* variables (FLASK_MODEL_DIR, FLASK_THREADS, ...).
 """
 
 import logging
@@ -34,7 +34,7 @@ control_socket_disable = True
 
 
 def post_fork(server, worker):
-    """Give each worker cores / workers torch threads (read by create_app as FLASK_TORCH_THREADS)."""
-    os.environ.setdefault("FLASK_TORCH_THREADS", str(max(1, _cores // max(1, server.cfg.workers))))
+    """Give each worker cores / workers torch threads (read by create_app as FLASK_THREADS)."""
+    os.environ.setdefault("FLASK_THREADS", str(max(1, _cores // max(1, server.cfg.workers))))
     # The app logs (models loaded, skipped checkpoints, errors) go to stderr beside gunicorn's own lines.
     logging.basicConfig(level=loglevel.upper(), format=f"[%(asctime)s] [{worker.pid}] [%(levelname)s] %(name)s: %(message)s")

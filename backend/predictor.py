@@ -11,11 +11,12 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from training.errors import UserError
-from training.inference import Classifier
-from training.onnx_runtime import OnnxClassifier
+from pipeline.analysis import analyse_image
+from pipeline.errors import UserError
+from pipeline.faces import FaceDetector
+from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.torch_runtime import Classifier
 
-from .faces import Box, FaceDetector
 from .gradcam import GradCam, heatmap_png
 from .problems import ApiProblem
 
@@ -54,11 +55,12 @@ class ModelRegistry:
 
     @classmethod
     def load(cls, folder: Path, device: str = "cpu", default: str | None = None,
-             fallback_default: str | None = None, runtime: str = "torch") -> "ModelRegistry":
+             fallback_default: str | None = None, runtime: str = "onnx", threads: int = 1) -> "ModelRegistry":
         """Load every valid *.pt in a folder; invalid ones are logged and skipped.
 
-        runtime "onnx" scores with ONNX Runtime (a matching sibling NAME.onnx, else an in-memory export); the
-        PyTorch model stays loaded for Grad-CAM either way.
+        runtime "onnx" (the default) scores with ONNX Runtime on `threads` intra-op threads (a matching sibling
+        NAME.onnx, else an in-memory export), falling back to PyTorch when that fails; the PyTorch model stays
+        loaded for Grad-CAM either way.
         """
         if runtime not in RUNTIMES:
             raise ValueError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
@@ -79,7 +81,7 @@ class ModelRegistry:
                 continue
             registry.classifiers[classifier.name] = classifier
             if runtime == "onnx":
-                registry.classifiers[classifier.name] = onnx_or_torch(path, classifier)
+                registry.classifiers[classifier.name] = onnx_or_torch(path, classifier, threads)
             logger.info("Loaded model %s (%s, version %s, %s)", classifier.name, classifier.meta.architecture,
                         classifier.version, type(registry.classifiers[classifier.name]).__name__)
         registry.default = registry.pick_default(default, fallback_default)
@@ -136,10 +138,10 @@ class ModelRegistry:
                          self.explainers[name])
 
 
-def onnx_or_torch(path: Path, classifier: Classifier) -> Classifier | OnnxClassifier:
+def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Classifier | OnnxClassifier:
     """The ONNX Runtime classifier of a checkpoint; the PyTorch one if export or session creation fails."""
     try:
-        return OnnxClassifier.from_checkpoint(path, classifier)
+        return OnnxClassifier.from_checkpoint(path, classifier, threads=threads)
     except Exception as error:  # an operator ONNX cannot express, a broken onnxruntime: keep serving with torch
         logger.error("ONNX runtime unavailable for %s (%s: %s); serving it with PyTorch", path.name,
                      error.__class__.__name__, error)
@@ -148,32 +150,25 @@ def onnx_or_torch(path: Path, classifier: Classifier) -> Classifier | OnnxClassi
 
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool) -> dict[str, Any]:
     """The /predict answer for a decoded RGB image (without latency_ms)."""
-    boxes = detector.crop_boxes(image) if detector is not None else []
-    face_detected = bool(boxes)
-    if not boxes:
-        boxes = [Box(0, 0, image.width, image.height)]
-    # A crop of the whole image would change nothing but cost a copy; keep the exact image then.
-    crops = [image if box == Box(0, 0, image.width, image.height) else image.crop(box.pil_box()) for box in boxes]
-    probabilities = predictor.probabilities(crops)
-    deciding = int(np.argmax(probabilities))
-    probability_fake = float(probabilities[deciding])
+    analysis = analyse_image(image, predictor.probabilities, detector)
+    regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
-        "label": predictor.label(probability_fake),
-        "probability_fake": probability_fake,
+        "label": predictor.label(analysis.probability_fake),
+        "probability_fake": analysis.probability_fake,
         "threshold": predictor.threshold,
         "model": {"name": predictor.name, "version": predictor.version},
         "faces": [
             {"box": box.as_list(), "probability_fake": float(p), "label": predictor.label(float(p)),
-             "deciding": i == deciding}
-            for i, (box, p) in enumerate(zip(boxes, probabilities))
-        ] if face_detected else [],
-        "face_detected": face_detected,
+             "deciding": i == deciding, "detector_score": round(face.score, 4), "landmarks": face.landmark_list()}
+            for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, analysis.probabilities))
+        ],
+        "face_detected": regions.face_detected,
         "image": {"width": image.width, "height": image.height},
     }
     if explain:
         started = time.perf_counter()
-        box = boxes[deciding]
-        cam = predictor.explainer(crops[deciding])
+        box = regions.boxes[deciding]
+        cam = predictor.explainer(regions.crops[deciding])
         result["explanation"] = {"heatmap_png": heatmap_png(cam, (box.w, box.h)), "box": box.as_list()}
         logger.debug("Grad-CAM took %.1f ms", (time.perf_counter() - started) * 1000)
     return result

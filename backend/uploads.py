@@ -8,20 +8,10 @@ from typing import IO, Iterable
 from flask import Request
 from PIL import Image
 
-from training.data import IMAGE_DECODE_ERRORS, decode_image
+from pipeline.media import FORMAT_MIME_TYPES, IMAGE_DECODE_ERRORS, decode_image
 
 from .problems import ApiProblem
 
-# Pillow format name -> MIME type, for the formats the API may accept (config/limits.json picks among them).
-FORMAT_MIME_TYPES: dict[str, str] = {
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",  # multi-picture JPEGs from phones open as MPO
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "BMP": "image/bmp",
-    "DIB": "image/bmp",
-    "GIF": "image/gif",
-}
 UPLOAD_FIELDS = ("file", "image")
 # Raw bodies are accepted with these content types besides image/*.
 RAW_BODY_TYPES = ("application/octet-stream",)
@@ -61,8 +51,12 @@ def read_upload(request: Request) -> bytes:
     return data
 
 
-def decode_upload(data: bytes, accepted_types: Iterable[str], max_pixels: int, min_side: int) -> Image.Image:
-    """Check what the bytes really are, then decode them with training's decoder; raise ApiProblem if unusable."""
+def decode_upload(data: bytes, accepted_types: Iterable[str], max_pixels: int, min_side: int,
+                  decode_min_side: int | None = None) -> Image.Image:
+    """Check what the bytes really are, then decode them with the shared decoder; raise ApiProblem if unusable.
+
+    Big JPEGs are decoded at reduced scale, keeping the shorter side >= decode_min_side.
+    """
     accepted = set(accepted_types)
     Image.init()  # register every plugin so `formats` may name any of them (no-op after the first call)
     formats = [fmt for fmt, mime in FORMAT_MIME_TYPES.items() if mime in accepted and fmt in Image.OPEN]
@@ -86,7 +80,7 @@ def decode_upload(data: bytes, accepted_types: Iterable[str], max_pixels: int, m
                          f"The image is {width}x{height} pixels; each side must be at least {min_side} pixels.",
                          min_side=min_side)
     try:
-        return decode_image(data)
+        return decode_image(data, decode_min_side)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels(max_pixels) from None
     except IMAGE_DECODE_ERRORS:

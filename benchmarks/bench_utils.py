@@ -122,8 +122,8 @@ def gunicorn_server(app: str, env: dict[str, str], workers: int, threads: int, l
     port = free_port()
     full_env = {**os.environ, "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
                 "GUNICORN_LOG_LEVEL": "warning", **env}
-    if "FLASK_TORCH_THREADS" not in env:  # let gunicorn.conf.py give each worker cores / workers threads
-        full_env.pop("FLASK_TORCH_THREADS", None)
+    if "FLASK_THREADS" not in env:  # let gunicorn.conf.py give each worker cores / workers threads
+        full_env.pop("FLASK_THREADS", None)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

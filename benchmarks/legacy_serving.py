@@ -9,7 +9,7 @@ import os
 import torch
 from flask import Flask, jsonify, request
 
-from training.checkpoint import load_checkpoint
+from pipeline.checkpoint import load_checkpoint
 from training.data import decode_image, preprocess
 from training.metrics import fake_probability
 
@@ -18,7 +18,7 @@ def create_app() -> Flask:
     """A Flask app whose /predict reloads the checkpoint per request."""
     app = Flask(__name__)
     checkpoint = os.environ["LEGACY_CHECKPOINT"]
-    torch.set_num_threads(int(os.environ.get("FLASK_TORCH_THREADS", "1")))
+    torch.set_num_threads(int(os.environ.get("FLASK_THREADS", "1")))
 
     @app.get("/health")
     def health():

@@ -21,9 +21,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_utils import (PERFORMANCE_MD, machine, machine_line, markdown_table,  # noqa: E402
                                     percentiles, write_results)
-from training import constants as C  # noqa: E402
-from training.inference import Classifier  # noqa: E402
-from training.onnx_runtime import OnnxClassifier  # noqa: E402
+from pipeline import constants as C  # noqa: E402
+from pipeline.torch_runtime import Classifier  # noqa: E402
+from pipeline.onnx_runtime import OnnxClassifier  # noqa: E402
 
 
 def get_args_parser() -> argparse.ArgumentParser:

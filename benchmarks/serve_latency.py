@@ -21,7 +21,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, gunicorn_server,  # noqa: E402
                                     load_images, machine, machine_line, markdown_table, percentiles, write_results)
-from training import constants as C  # noqa: E402
+from pipeline import constants as C  # noqa: E402
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -59,11 +59,11 @@ def time_requests(url: str, data: bytes, count: int, warmup: int = 3) -> tuple[l
 
 def stage_split(model_path: Path, data: bytes, runtime: str, repeats: int, detect_max_side: int | None) -> dict[str, float]:
     """p50 ms of each stage of a request, run in this process with 1 torch thread (as one worker on 2 cores)."""
-    from backend.faces import DETECT_MAX_SIDE, FaceDetector
+    from pipeline.faces import DETECT_MAX_SIDE, FaceDetector
     from backend.gradcam import GradCam, heatmap_png
     from backend.uploads import decode_upload
-    from training.inference import Classifier
-    from training.onnx_runtime import OnnxClassifier
+    from pipeline.torch_runtime import Classifier
+    from pipeline.onnx_runtime import OnnxClassifier
 
     torch.set_num_threads(1)
     classifier = Classifier.from_checkpoint(model_path)

@@ -20,7 +20,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, gunicorn_server,  # noqa: E402
                                     load_images, machine, machine_line, markdown_table, percentiles, write_results)
-from training import constants as C  # noqa: E402
+from pipeline import constants as C  # noqa: E402
 
 
 def get_args_parser() -> argparse.ArgumentParser:

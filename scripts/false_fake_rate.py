@@ -17,7 +17,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
 from backend import create_app  # noqa: E402
-from training import constants as C  # noqa: E402
+from pipeline import constants as C  # noqa: E402
 
 DEFAULT_PHOTOS = REPO_ROOT.parent / "shared" / "data" / "photos" / "real"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}

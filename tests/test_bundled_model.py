@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from testdata import FACES_GAN, REPO_ROOT, require_dir
-from training import constants as C
+from pipeline import constants as C
 from training import evaluate
-from training.checkpoint import read_checkpoint
+from pipeline.checkpoint import read_checkpoint
 
 MODELS_DIR = REPO_ROOT / "models"
 CARD = MODELS_DIR / "MODEL_CARD.md"

@@ -10,8 +10,8 @@ from typing import Callable
 
 import torch
 
-from . import constants as C
-from .errors import UserError
+from pipeline import constants as C
+from pipeline.errors import UserError
 
 
 class ArgumentParser(argparse.ArgumentParser):

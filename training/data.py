@@ -1,4 +1,4 @@
-"""Data sets in the Kaggle layout and the one preprocessing path shared by training and serving."""
+"""Data sets in the Kaggle layout and training augmentation; decoding and preprocessing come from pipeline."""
 
 from __future__ import annotations
 
@@ -11,36 +11,16 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter
 from torch.utils.data import Dataset
 from torchvision import transforms
 
-from . import constants as C
-from .errors import DataError
+from pipeline import constants as C
+from pipeline.errors import DataError
+from pipeline.media import IMAGE_DECODE_ERRORS, decode_image  # noqa: F401 (re-exported for training code)
+from pipeline.preprocess import normalize, resize_square
 
 logger = logging.getLogger(__name__)
-
-# Errors Pillow raises for files that are not images, truncated or otherwise broken.
-IMAGE_DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
-
-
-def decode_image(source: bytes | str | Path) -> Image.Image:
-    """Decode bytes or a file into an upright RGB image (EXIF rotation applied, fully loaded)."""
-    stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-    with Image.open(stream) as image:
-        image.seek(0)
-        upright = ImageOps.exif_transpose(image)
-        return to_8bit(upright).convert("RGB")
-
-
-def to_8bit(image: Image.Image) -> Image.Image:
-    """Scale 16/32-bit greyscale to 8 bits; Pillow's convert("RGB") would clip it to white instead."""
-    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
-        return image
-    array = np.asarray(image).astype(np.int64)
-    if array.max() > 255:
-        array = array >> 8
-    return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8), "L")
 
 
 def build_transforms(
@@ -54,9 +34,8 @@ def build_transforms(
 
     min_crop_scale is the smallest area fraction RandomResizedCrop keeps: lower values teach tighter framings.
     """
-    normalize = [transforms.ToTensor(), transforms.Normalize(mean, std)]
     if not train:
-        return transforms.Compose([transforms.Resize((image_size, image_size)), *normalize])
+        return EvalTransform(image_size, mean, std)
     return transforms.Compose(
         [
             transforms.RandomResizedCrop(image_size, scale=(min_crop_scale, C.AUG_SCALE[1]), ratio=C.AUG_RATIO),
@@ -64,9 +43,30 @@ def build_transforms(
             transforms.RandomApply([DownUpscale(C.AUG_RESCALE_FACTOR)], p=C.AUG_RESCALE_PROBABILITY),
             transforms.RandomApply([GaussianBlur(C.AUG_BLUR_SIGMA)], p=C.AUG_BLUR_PROBABILITY),
             transforms.RandomApply([JpegRecompress(C.AUG_JPEG_QUALITY)], p=C.AUG_JPEG_PROBABILITY),
-            *normalize,
+            ToNormalizedTensor(mean, std),
         ]
     )
+
+
+class ToNormalizedTensor:
+    """An RGB image as a normalised CxHxW tensor, with the server's normalisation (pipeline.preprocess)."""
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]):
+        self.mean, self.std = mean, std
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return torch.from_numpy(normalize(np.asarray(image.convert("RGB")), self.mean, self.std))
+
+
+class EvalTransform(ToNormalizedTensor):
+    """Evaluation preprocessing: exactly what the server feeds the model (square resize, then normalise)."""
+
+    def __init__(self, image_size: int, mean: Sequence[float], std: Sequence[float]):
+        super().__init__(mean, std)
+        self.image_size = image_size
+
+    def __call__(self, image: Image.Image) -> torch.Tensor:
+        return super().__call__(resize_square(image, self.image_size))
 
 
 def preprocess(image: Image.Image, image_size: int, mean: Sequence[float], std: Sequence[float]) -> torch.Tensor:

@@ -13,13 +13,13 @@ import pandas as pd
 import torch
 from torch.utils.data import DataLoader
 
-from . import constants as C
-from .checkpoint import load_checkpoint
+from pipeline import constants as C
+from pipeline.checkpoint import load_checkpoint
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext
 from .engine import collect_logits
-from .errors import CheckpointError
+from pipeline.errors import CheckpointError
 from .metrics import compute_metrics, confusion, fake_probability
 from .plots import plot_confusion_matrix, plot_roc_curve
 from .report import write_report
@@ -67,7 +67,7 @@ def evaluate_checkpoint(path: Path, data_dir: Path, split: str, args: argparse.N
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples,
                         pin_memory=device.type == "cuda")
     logits, labels, indices, stats = collect_logits(model, loader, device, DistributedContext(), description=path.name)
-    prob_fake = fake_probability(logits, meta.temperature).numpy()
+    prob_fake = fake_probability(logits, meta.temperature)
     metrics = compute_metrics(labels.numpy(), prob_fake, meta.threshold)
     predictions = pd.DataFrame({
         "file": [str(dataset.samples[i][0]) for i in indices.tolist()],

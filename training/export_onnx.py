@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import constants as C
-from .checkpoint import file_hash, load_checkpoint
+from pipeline import constants as C
+from pipeline.checkpoint import file_hash, load_checkpoint
 from .cli import ArgumentParser, run_command
-from .errors import UserError
-from .onnx_runtime import OPSET, OnnxClassifier, create_session, export_onnx_bytes
+from pipeline.errors import UserError
+from pipeline.onnx_runtime import OPSET, OnnxClassifier, create_session, export_onnx_bytes
 
 logger = logging.getLogger(__name__)
 

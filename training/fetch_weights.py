@@ -11,9 +11,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from . import constants as C
+from pipeline import constants as C
 from .cli import ArgumentParser, run_command
-from .errors import UserError
+from pipeline.errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -6,12 +6,8 @@ import numpy as np
 import torch
 from sklearn import metrics as skm
 
-from . import constants as C
-
-
-def fake_probability(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """Calibrated probability of the Fake class from raw two-class logits."""
-    return torch.softmax(logits.float() / temperature, dim=-1)[..., C.FAKE_INDEX]
+from pipeline import constants as C
+from pipeline.scoring import fake_probability  # noqa: F401 (re-exported: one calibration for every caller)
 
 
 def equal_error_rate(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -15,13 +15,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader
 
-from . import constants as C
-from .checkpoint import file_hash, load_checkpoint, save_checkpoint
+from pipeline import constants as C
+from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
 from .cli import ArgumentParser, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext
 from .engine import collect_logits
-from .errors import UserError
+from pipeline.errors import UserError
 from .metrics import compute_metrics, fake_probability, fit_temperature
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def package(args: argparse.Namespace) -> int:
     model, meta = load_checkpoint(args.checkpoint)
     logits, labels = validation_logits(model, meta, args.data_dir, args)
     meta.temperature = fit_temperature(logits, labels)
-    metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature).numpy(), meta.threshold)
+    metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature), meta.threshold)
     meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
                     **{f"val_{k}": v for k, v in metrics.items()}}
     meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint)}
@@ -66,7 +66,7 @@ def package(args: argparse.Namespace) -> int:
 
     packaged, packaged_meta = load_checkpoint(args.output)
     packaged_logits, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
-    packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature).numpy())["accuracy"]
+    packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature))["accuracy"]
     if metrics["accuracy"] - packaged_accuracy > MAX_ACCURACY_DROP:
         args.output.unlink()
         raise UserError(f"fp16 weights lose {metrics['accuracy'] - packaged_accuracy:.4f} Validation accuracy; package without --half")

@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-from . import constants as C  # noqa: E402
+from pipeline import constants as C  # noqa: E402
 
 
 def save_figure(figure: plt.Figure, path: Path) -> Path:

@@ -9,16 +9,20 @@ import logging
 import sys
 from pathlib import Path
 
-from . import constants as C
+from pipeline import constants as C
 from .cli import ArgumentParser, resolve_device, run_command
-from .data import IMAGE_DECODE_ERRORS, decode_image
-from .errors import UserError
-from .inference import Classifier
+from pipeline.analysis import face_crops, score_regions
+from pipeline.errors import UserError
+from pipeline.faces import FaceDetector, create_detector
+from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
+from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.scoring import Scorer
+from pipeline.torch_runtime import Classifier
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = C.MODELS_DIR / f"{C.DEFAULT_MODEL_NAME}.pt"
-FIELDS = ["file", "label", "probability_fake", "error"]
+FIELDS = ["file", "label", "probability_fake", "face_detected", "faces", "error"]
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
@@ -28,6 +32,13 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help=f"model checkpoint (default the bundled {DEFAULT_CHECKPOINT.name})")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     parser.add_argument("--batch-size", type=int, default=32, help="images scored together (default 32)")
+    parser.add_argument("--faces", choices=("on", "off"), default="on",
+                        help="on: classify every face as the server does, the most-fake one deciding; off: the "
+                             "whole image (default on)")
+    parser.add_argument("--detector", choices=C.FACE_DETECTORS, default=C.DEFAULT_FACE_DETECTOR,
+                        help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
+    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
+                        help="torch (any device) or onnx (ONNX Runtime on the CPU, as the server) (default torch)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
@@ -48,23 +59,32 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return files
 
 
-def predict_files(classifier: Classifier, files: list[Path], batch_size: int) -> list[dict]:
-    """One result row per file: label and calibrated probability, or the reason it could not be read."""
+def predict_files(scorer: Scorer, files: list[Path], batch_size: int, detector: FaceDetector | None = None,
+                  decode_min_side: int | None = C.DECODE_MIN_SIDE) -> list[dict]:
+    """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read."""
     rows: list[dict] = []
     for start in range(0, len(files), batch_size):
-        chunk, images = [], []
+        chunk, regions = [], []
         for path in files[start:start + batch_size]:
             try:
-                images.append(decode_image(path))
+                regions.append(face_crops(decode_image(path, decode_min_side), detector))
                 chunk.append(path)
             except IMAGE_DECODE_ERRORS as error:
-                rows.append({"file": str(path), "label": "error", "probability_fake": None,
-                             "error": f"not a readable image ({error.__class__.__name__})"})
-        for path, probability in zip(chunk, classifier.probabilities(images)):
-            rows.append({"file": str(path), "label": classifier.label(float(probability)),
-                         "probability_fake": round(float(probability), 6), "error": ""})
+                rows.append({"file": str(path), "label": "error", "probability_fake": None, "face_detected": None,
+                             "faces": None, "error": f"not a readable image ({error.__class__.__name__})"})
+        for path, analysis in zip(chunk, score_regions(regions, scorer.probabilities)):
+            probability = analysis.probability_fake
+            rows.append({"file": str(path), "label": scorer.label(probability).lower(),
+                         "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
+                         "faces": len(analysis.regions.faces), "error": ""})
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(rows, key=lambda r: order[r["file"]])
+
+
+def load_scorer(checkpoint: Path, runtime: str, device: str) -> Scorer:
+    """The checkpoint's PyTorch classifier, or its ONNX Runtime one (the server's default runtime)."""
+    classifier = Classifier.from_checkpoint(checkpoint, device)
+    return OnnxClassifier.from_checkpoint(checkpoint, classifier) if runtime == "onnx" else classifier
 
 
 def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
@@ -90,8 +110,9 @@ def predict(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
     files = expand_paths(args.paths)
-    classifier = Classifier.from_checkpoint(args.checkpoint, resolve_device(args.device))
-    rows = predict_files(classifier, files, args.batch_size)
+    scorer = load_scorer(args.checkpoint, args.runtime, resolve_device(args.device))
+    detector = create_detector(args.detector) if args.faces == "on" else None
+    rows = predict_files(scorer, files, args.batch_size, detector)
     write_rows(rows, args.format)
     failed = [r for r in rows if r["error"]]
     if failed:

@@ -12,12 +12,12 @@ import logging
 import sys
 from pathlib import Path
 
-from . import constants as C
+from pipeline import constants as C
 from . import train as train_command
 from .cli import ArgumentParser, run_command
 from .evaluate import evaluate_checkpoints
-from .errors import UserError
-from .models import ARCHITECTURES
+from pipeline.errors import UserError
+from pipeline.models import ARCHITECTURES
 
 logger = logging.getLogger(__name__)
 

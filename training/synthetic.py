@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from . import constants as C
+from pipeline import constants as C
 from .cli import ArgumentParser, run_command
 
 

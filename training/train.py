@@ -17,15 +17,15 @@ import torch
 import yaml
 from torch.utils.data import DataLoader, DistributedSampler
 
-from . import constants as C
-from .checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
+from pipeline import constants as C
+from pipeline.checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext, barrier, init_distributed, shutdown_distributed
 from .engine import collect_logits, train_one_epoch
-from .errors import CheckpointError, UserError
+from pipeline.errors import CheckpointError, UserError
 from .metrics import compute_metrics, fake_probability, fit_temperature
-from .models import ARCHITECTURES, create_model
+from pipeline.models import ARCHITECTURES, create_model
 from .plots import plot_training_curves
 
 logger = logging.getLogger(__name__)
@@ -234,7 +234,7 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
         )
         logits, labels, _, val_stats = collect_logits(model, val_loader, device, context, args.amp, args.channels_last)
         temperature = fit_temperature(logits, labels)
-        metrics = compute_metrics(labels.numpy(), fake_probability(logits, temperature).numpy())
+        metrics = compute_metrics(labels.numpy(), fake_probability(logits, temperature))
         row = {
             "epoch": epoch, "train_loss": stats.loss, "val_loss": val_stats.loss,
             **{f"val_{k}": v for k, v in metrics.items()}, "temperature": temperature, "lr": lr,

@@ -72,7 +72,8 @@ describe('MainPage', () => {
     await upload(user, imageFile('holiday.jpg'))
     expect(screen.getByRole('img', { name: 'Preview of holiday.jpg' })).toHaveAttribute('src', expect.stringMatching(/^blob:/))
     const analyze = screen.getByRole('button', { name: 'Analyze image' })
-    expect(analyze).toHaveFocus()
+    // Focus moves in an effect after the render: wait for it rather than racing it on a busy machine.
+    await waitFor(() => expect(analyze).toHaveFocus())
     expect(screen.queryByRole('button', { name: /choose an image to analyze/i })).not.toBeInTheDocument()
     expect(calls).toHaveLength(0)
   })
@@ -118,7 +119,7 @@ describe('MainPage', () => {
     const user = await renderPage()
     await uploadAndAnalyze(user)
     const heading = await screen.findByRole('heading', { name: /verdict: real/i })
-    expect(heading).toHaveFocus()
+    await waitFor(() => expect(heading).toHaveFocus())
     const meter = screen.getByRole('meter', { name: 'Probability of fake' })
     expect(meter).toHaveAttribute('aria-valuenow', '4')
     expect(meter).toHaveAttribute('aria-valuetext', expect.stringContaining('very likely real'))

@@ -26,7 +26,7 @@ def app(model_dir, tmp_path_factory):
         "TESTING": True,
         "MODEL_DIR": str(model_dir),
         "STATIC_DIR": str(tmp_path_factory.mktemp("no-page")),
-        "TORCH_THREADS": 1,
+        "THREADS": 1,
         "DEFAULT_MODEL": None,
     })
 

@@ -83,7 +83,7 @@ def test_explain_returns_heatmap_of_the_box_size(client, model):
 def test_same_probability_as_classifier(client, tiny_checkpoint):
     """One preprocessing path: the API (faces=off) and Classifier.probabilities agree."""
     from training.data import decode_image
-    from training.inference import Classifier
+    from pipeline.torch_runtime import Classifier
 
     classifier = Classifier.from_checkpoint(tiny_checkpoint)
     for data in (JPEG, face_png(5, 123), face_jpeg(6, 300)):
@@ -94,7 +94,7 @@ def test_same_probability_as_classifier(client, tiny_checkpoint):
 
 
 def test_models_listing(client, tiny_checkpoint):
-    from training.checkpoint import file_hash
+    from pipeline.checkpoint import file_hash
 
     body = client.get("/models").get_json()
     assert body["default"] == "alpha"
@@ -152,7 +152,7 @@ def test_cors_origins_from_environment(monkeypatch, model_dir, tmp_path):
 
     monkeypatch.setenv("FLASK_CORS_ORIGINS", "https://detector.example")
     monkeypatch.setenv("FLASK_MAX_CONTENT_LENGTH", "1234")
-    app = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(tmp_path), "TORCH_THREADS": 1})
+    app = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(tmp_path), "THREADS": 1})
     client = app.test_client()
     assert app.config["MAX_CONTENT_LENGTH"] == 1234
     allowed = client.get("/health", headers={"Origin": "https://detector.example"})
@@ -164,7 +164,7 @@ def test_cors_origins_from_environment(monkeypatch, model_dir, tmp_path):
 def test_default_upload_limit_comes_from_limits_json(app):
     import json
 
-    from training.constants import REPO_ROOT
+    from pipeline.constants import REPO_ROOT
 
     limits = json.loads((REPO_ROOT / "config" / "limits.json").read_text())
     assert app.config["MAX_CONTENT_LENGTH"] == limits["max_upload_bytes"]
@@ -175,7 +175,7 @@ def test_default_model_from_config(model_dir, tmp_path):
     from backend import create_app
 
     app = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(tmp_path), "DEFAULT_MODEL": "beta",
-                      "TORCH_THREADS": 1})
+                      "THREADS": 1})
     client = app.test_client()
     assert client.get("/models").get_json()["default"] == "beta"
     assert client.post("/predict?faces=off", data=JPEG, content_type="image/jpeg").get_json()["model"]["name"] == "beta"
@@ -187,7 +187,7 @@ def test_no_models_still_starts(tmp_path, caplog):
     empty = tmp_path / "models"
     empty.mkdir()
     (empty / "broken.pt").write_bytes(b"not a checkpoint")
-    app = create_app({"MODEL_DIR": str(empty), "STATIC_DIR": str(tmp_path), "TORCH_THREADS": 1})
+    app = create_app({"MODEL_DIR": str(empty), "STATIC_DIR": str(tmp_path), "THREADS": 1})
     client = app.test_client()
     assert "broken.pt" in caplog.text
     assert client.get("/health").get_json() == {"status": "ok", "models_loaded": 0}
@@ -206,7 +206,7 @@ def test_invalid_checkpoint_skipped_beside_valid(model_dir, tmp_path, tiny_check
     folder.mkdir()
     shutil.copy(tiny_checkpoint, folder / "good.pt")
     (folder / "bad.pt").write_bytes(b"\x00" * 100)
-    app = create_app({"MODEL_DIR": str(folder), "STATIC_DIR": str(tmp_path), "TORCH_THREADS": 1})
+    app = create_app({"MODEL_DIR": str(folder), "STATIC_DIR": str(tmp_path), "THREADS": 1})
     client = app.test_client()
     assert [m["name"] for m in client.get("/models").get_json()["models"]] == ["good"]
     # The ensemble of a single model is that model under the name "ensemble".
@@ -228,7 +228,7 @@ def test_built_page_is_served(model_dir, tmp_path):
     (dist / "index.html").write_text("<!doctype html><div id=root></div>")
     (dist / "assets" / "index-abc.js").write_text("console.log(1)")
     (dist / "favicon.svg").write_text("<svg/>")
-    client = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(dist), "TORCH_THREADS": 1}).test_client()
+    client = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(dist), "THREADS": 1}).test_client()
     # File responses stream from disk: close them (ResourceWarnings are errors here).
     with client.get("/") as page:
         assert page.data.startswith(b"<!doctype html><div id=root>")
@@ -251,6 +251,6 @@ def test_face_detection_can_be_disabled(model_dir, tmp_path):
     from backend import create_app
 
     app = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(tmp_path), "FACE_DETECTION": False,
-                      "TORCH_THREADS": 1})
+                      "THREADS": 1})
     body = app.test_client().post("/predict", data=JPEG, content_type="image/jpeg").get_json()
     assert body["face_detected"] is False and body["faces"] == []

@@ -159,6 +159,6 @@ def test_upload_limit_follows_config(model_dir, tmp_path):
     from backend import create_app
 
     app = create_app({"MODEL_DIR": str(model_dir), "STATIC_DIR": str(tmp_path), "MAX_CONTENT_LENGTH": 1000,
-                      "TORCH_THREADS": 1})
+                      "THREADS": 1})
     response = app.test_client().post("/predict", data=b"\x00" * 2000, content_type="image/jpeg")
     assert response.status_code == 413 and response.mimetype == "application/problem+json"

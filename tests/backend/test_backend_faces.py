@@ -10,7 +10,7 @@ import time
 import pytest
 from PIL import Image
 
-from backend.faces import Box, shared_detector, square_crop_box
+from pipeline.faces import Box, shared_detector, square_crop_box
 from testdata import REAL_PHOTOS, require_dir
 
 pytestmark = [pytest.mark.filterwarnings("error")]

@@ -19,7 +19,7 @@ from testdata import REPO_ROOT, TINY_IMAGE_SIZE
 
 from training.synthetic import make_dataset
 from training import evaluate, package, predict, sweep, train
-from training.checkpoint import read_checkpoint
+from pipeline.checkpoint import read_checkpoint
 from training.train import SUMMARY_COLUMNS
 
 
@@ -95,12 +95,14 @@ def test_predict_agrees_with_evaluate(tiny_checkpoint, tiny_dataset, tmp_path, c
     assert evaluate.main(["--checkpoint", str(tiny_checkpoint), "--data-dir", str(tiny_dataset), "--output-dir", str(out), "--workers", "0"]) == 0
     expected = pd.read_csv(out / "best_predictions.csv").set_index("file")["probability_fake"]
     capsys.readouterr()
-    assert predict.main([str(tiny_dataset / "Test"), "--checkpoint", str(tiny_checkpoint), "--format", "json"]) == 0
+    assert predict.main([str(tiny_dataset / "Test"), "--checkpoint", str(tiny_checkpoint), "--format", "json",
+                         "--faces", "off"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 12
     for row in rows:
         assert 0.0 <= row["probability_fake"] <= 1.0
-        assert row["label"] == ("Fake" if row["probability_fake"] >= 0.5 else "Real")
+        assert row["label"] == ("fake" if row["probability_fake"] >= 0.5 else "real")
+        assert row["face_detected"] is False and row["faces"] == 0
         assert row["probability_fake"] == pytest.approx(expected[row["file"]], abs=1e-5)
 
 
@@ -108,7 +110,7 @@ def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
     image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,label,probability_fake,error" and lines[1].startswith(str(image))
+    assert lines[0] == "file,label,probability_fake,face_detected,faces,error" and lines[1].startswith(str(image))
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
     assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "probability_fake"]
 

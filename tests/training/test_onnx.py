@@ -11,9 +11,9 @@ from PIL import Image
 
 from training.synthetic import synthetic_face
 from training import export_onnx
-from training.checkpoint import file_hash, load_checkpoint
-from training.inference import Classifier
-from training.onnx_runtime import (META_KEY, VERSION_KEY, OnnxClassifier, export_onnx_bytes, meta_from_onnx,
+from pipeline.checkpoint import file_hash, load_checkpoint
+from pipeline.torch_runtime import Classifier
+from pipeline.onnx_runtime import (META_KEY, VERSION_KEY, OnnxClassifier, export_onnx_bytes, meta_from_onnx,
                                    read_onnx_metadata)
 
 pytestmark = [pytest.mark.timeout(120)]
@@ -83,7 +83,7 @@ def test_sibling_onnx_used_only_when_it_matches(tiny_checkpoint, tmp_path):
 @pytest.mark.filterwarnings("error")
 def test_server_runtime_onnx_answers_like_torch(tiny_checkpoint, tmp_path):
     from backend import create_app
-    from training.onnx_runtime import OnnxClassifier as Onnx
+    from pipeline.onnx_runtime import OnnxClassifier as Onnx
 
     models = tmp_path / "models"
     models.mkdir()
@@ -93,7 +93,7 @@ def test_server_runtime_onnx_answers_like_torch(tiny_checkpoint, tmp_path):
     answers = {}
     for runtime in ("torch", "onnx"):
         app = create_app({"TESTING": True, "MODEL_DIR": str(models), "STATIC_DIR": str(tmp_path / "no-page"),
-                          "TORCH_THREADS": 1, "RUNTIME": runtime, "FACE_DETECTION": False})
+                          "THREADS": 1, "RUNTIME": runtime, "FACE_DETECTION": False})
         registry = app.extensions["deepfake_detector"].registry
         assert isinstance(registry.classifiers["tiny"], Onnx) == (runtime == "onnx")
         response = app.test_client().post("/predict?explain=1", data=buffer.getvalue(), content_type="image/png")

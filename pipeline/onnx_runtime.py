@@ -10,21 +10,24 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-import torch
-from PIL import Image
-from torch import nn
 
-from .checkpoint import CheckpointMeta, file_hash
+from .checkpoint_meta import CheckpointMeta, file_hash
 from .errors import CheckpointError
-from .inference import Classifier, Scorer
+from .system import available_cpus
+from .scoring import Scorer
 
 logger = logging.getLogger(__name__)
+
+# ONNX Runtime 1.32 writes a telemetry session file (.ses) to the temp folder when imported; the server promises
+# to write nothing to disk, and nothing here should report anywhere. Set before the first `import onnxruntime`.
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 META_KEY = "deepfake_detector.meta"
 VERSION_KEY = "deepfake_detector.checkpoint_version"
@@ -33,9 +36,10 @@ OUTPUT_NAME = "logits"
 OPSET = 17
 
 
-def export_onnx_bytes(model: nn.Module, meta: CheckpointMeta, checkpoint_version: str, opset: int = OPSET) -> bytes:
-    """The ONNX model (dynamic batch axis, float32, metadata inside) of an eval-mode model, built in memory."""
+def export_onnx_bytes(model, meta: CheckpointMeta, checkpoint_version: str, opset: int = OPSET) -> bytes:
+    """The ONNX model (dynamic batch axis, float32, metadata inside) of an eval-mode torch model, built in memory."""
     import onnx
+    import torch
 
     model = model.float().eval().cpu()
     example = torch.zeros(1, 3, meta.image_size, meta.image_size)
@@ -69,12 +73,12 @@ def meta_from_onnx(metadata: dict[str, str]) -> CheckpointMeta:
 
 
 def create_session(model_bytes: bytes | str, threads: int | None = None):
-    """An ONNX Runtime CPU session: full graph optimisation, `threads` intra-op threads (default torch's)."""
+    """An ONNX Runtime CPU session: full graph optimisation, `threads` intra-op threads (default: every core)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    options.intra_op_num_threads = max(1, threads or torch.get_num_threads())
+    options.intra_op_num_threads = max(1, threads or available_cpus())
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     # Without this each session spins its worker threads after every run, stealing CPU from the other workers.
@@ -93,9 +97,14 @@ class OnnxClassifier(Scorer):
     source: str = "memory"  # "memory" (exported at load) or the path of the sibling .onnx file
 
     @classmethod
-    def from_checkpoint(cls, path: Path, classifier: Classifier | None = None, name: str | None = None,
+    def from_checkpoint(cls, path: Path, classifier: Any = None, name: str | None = None,
                         threads: int | None = None) -> "OnnxClassifier":
-        """Use the sibling NAME.onnx when it was exported from this exact checkpoint, else export in memory."""
+        """Use the sibling NAME.onnx when it was exported from this exact checkpoint, else export in memory.
+
+        `classifier` is the checkpoint's torch_runtime.Classifier when the caller already loaded it.
+        """
+        from .torch_runtime import Classifier
+
         path = Path(path)
         classifier = classifier or Classifier.from_checkpoint(path, name=name)
         version = file_hash(path)
@@ -121,12 +130,7 @@ class OnnxClassifier(Scorer):
         return cls(create_session(str(path), threads), meta_from_onnx(metadata), path.stem,
                    metadata.get(VERSION_KEY, file_hash(path)), str(path))
 
-    def batch(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Preprocess RGB images into one float32 NCHW array."""
-        return super().batch(images).numpy()
-
-    def logits(self, batch: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """Raw two-class logits for a preprocessed batch."""
-        array = batch.numpy() if isinstance(batch, torch.Tensor) else batch
-        (logits,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(array, dtype=np.float32)})
-        return torch.from_numpy(logits)
+    def logits(self, batch: Any) -> np.ndarray:
+        """Raw two-class logits for a preprocessed float32 NCHW batch (NumPy, or a CPU tensor)."""
+        (logits,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)})
+        return logits

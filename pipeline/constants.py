@@ -39,3 +39,19 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
 DEFAULT_MODEL_NAME = "efficientnet_b0-faces-gan"
 WEIGHTS_DIR = REPO_ROOT / "weights"
+
+# Face detection (pipeline/faces.py). Detection runs on a copy whose long side is at most DETECT_MAX_SIDE.
+FACE_DETECTORS: tuple[str, ...] = ("yunet", "retinaface", "mtcnn")
+DEFAULT_FACE_DETECTOR = "yunet"
+DETECT_MAX_SIDE = 320
+YUNET_MIN_CONFIDENCE = 0.6
+RETINAFACE_MIN_CONFIDENCE = 0.5
+MTCNN_MIN_CONFIDENCE = 0.9
+DETECT_NMS_IOU = 0.3
+DETECT_TOP_K = 50
+YUNET_WEIGHTS = Path(__file__).resolve().parent / "weights" / "yunet_s_dynamic.onnx"
+YUNET_SHA256 = "daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3"
+# Training crops (CelebA, Kaggle) show the face at about half the crop's width: the face box x 2, made square.
+CROP_SCALE = 2.0
+# A JPEG whose shorter side is at least twice this is decoded at 1/2, 1/4 or 1/8 scale, keeping it >= this.
+DECODE_MIN_SIDE = 1024
