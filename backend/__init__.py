@@ -76,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         FACE_DETECTION=True,
         FACE_DETECTOR=C.DEFAULT_FACE_DETECTOR,
         DETECT_MAX_SIDE=C.DETECT_MAX_SIDE,
+        CROP_SCALE=C.CROP_SCALE,
         DECODE_MIN_SIDE=C.DECODE_MIN_SIDE,
         CORS_ORIGINS=DEFAULT_CORS_ORIGINS,
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),

@@ -49,7 +49,7 @@ def predict():
     predictor = state().registry.get(model_name)
     # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.
     detector = state().detector if faces else None
-    result = run_prediction(image, predictor, detector, explain)
+    result = run_prediction(image, predictor, detector, explain, float(config["CROP_SCALE"]))
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return jsonify(result)
 

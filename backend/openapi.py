@@ -8,6 +8,9 @@ NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
 BOX = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 4, "maxItems": 4,
        "description": "[x, y, width, height] in original image pixels (after EXIF rotation)."}
 LABEL = {"type": "string", "enum": ["real", "fake"]}
+# Option values the server accepts (any case, surrounding spaces ignored); anything else is a 400.
+FACES_OPTION = {"type": "string", "enum": ["on", "off", "1", "0", "true", "false", "yes", "no"], "default": "on"}
+EXPLAIN_OPTION = {"type": "string", "enum": ["1", "0", "true", "false", "on", "off", "yes", "no"], "default": "0"}
 
 SCHEMAS: dict[str, Any] = {
     "Prediction": {
@@ -37,7 +40,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Face": {
         "type": "object",
-        "required": ["box", "probability_fake", "label", "deciding"],
+        "required": ["box", "probability_fake", "label", "deciding", "detector_score", "landmarks"],
         "additionalProperties": False,
         "properties": {
             "box": {**BOX, "description": "The square region around the face that was classified "
@@ -45,6 +48,11 @@ SCHEMAS: dict[str, Any] = {
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
             "deciding": {"type": "boolean", "description": "True for the face that gave the image its verdict."},
+            "detector_score": {**NUMBER_0_1, "description": "The face detector's confidence that this is a face."},
+            "landmarks": {"type": "array", "minItems": 5, "maxItems": 5,
+                          "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+                          "description": "[x, y] in original image pixels of the subject's right eye, left eye, "
+                                         "nose tip, right and left mouth corners."},
         },
     },
     "Explanation": {
@@ -136,29 +144,30 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     """The OpenAPI 3.1 document; every path is also served under the /api prefix."""
     accepted = list(config.get("ACCEPTED_TYPES", []))
     limit = config.get("MAX_CONTENT_LENGTH")
-    binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+    # Non-empty bytes; whether they are a usable image only decoding can tell (415/422 otherwise).
+    binary = {"type": "string", "format": "binary", "minLength": 1, "contentMediaType": "application/octet-stream"}
     predict = {
         "summary": "Classify an image as real or fake",
         "description": (
-            "Detects every face (MTCNN), classifies a square crop of each and gives the image the verdict of its "
+            "Detects every face (YuNet by default), classifies a square crop of each and gives the image the verdict of its "
             "most likely fake face; with no face (or faces=off) the whole image is classified. The image is "
             f"processed in memory and never stored. Accepted formats: {', '.join(accepted)} (GIF: first frame). "
             f"Upload limit: {limit} bytes."),
         "parameters": [
             option("model", "A model name from /models, or 'ensemble' (mean of all models). Default: the "
                             "server's default model.", {"type": "string"}),
-            option("faces", "on: detect faces and classify each; off: classify the whole image.",
-                   {"type": "string", "enum": ["on", "off", "1", "0", "true", "false"], "default": "on"}),
-            option("explain", "1: add a Grad-CAM heat map of the deciding region.",
-                   {"type": "string", "enum": ["1", "0", "true", "false", "on", "off"], "default": "0"}),
+            option("faces", "on: detect faces and classify each; off: classify the whole image.", FACES_OPTION),
+            option("explain", "1: add a Grad-CAM heat map of the deciding region.", EXPLAIN_OPTION),
         ],
         "requestBody": {
             "required": True,
             "content": {
-                "multipart/form-data": {"schema": {"type": "object", "properties": {
-                    "file": {**binary, "description": "The image (the field may also be named 'image')."},
-                    "image": binary, "model": {"type": "string"}, "faces": {"type": "string"},
-                    "explain": {"type": "string"}}}},
+                "multipart/form-data": {"schema": {
+                    "type": "object",
+                    "properties": {"file": {**binary, "description": "The image (the field may also be named 'image')."},
+                                   "image": binary, "model": {"type": "string"}, "faces": FACES_OPTION,
+                                   "explain": EXPLAIN_OPTION},
+                    "anyOf": [{"required": ["file"]}, {"required": ["image"]}]}},
                 **{mime: {"schema": binary} for mime in accepted},
                 "application/octet-stream": {"schema": binary},
             },

@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
+from pipeline import constants as C
 from pipeline.analysis import analyse_image
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
@@ -148,9 +149,10 @@ def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Class
         return classifier
 
 
-def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool) -> dict[str, Any]:
+def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
+            crop_scale: float = C.CROP_SCALE) -> dict[str, Any]:
     """The /predict answer for a decoded RGB image (without latency_ms)."""
-    analysis = analyse_image(image, predictor.probabilities, detector)
+    analysis = analyse_image(image, predictor.probabilities, detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
         "label": predictor.label(analysis.probability_fake),

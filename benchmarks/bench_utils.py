@@ -24,9 +24,13 @@ GUNICORN = Path(sys.executable).with_name("gunicorn")
 RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 PERFORMANCE_MD = REPO_ROOT / "docs" / "PERFORMANCE.md"
 SHARED_DATA = Path(os.environ.get("DEEPFAKE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
-# A dataset-style face crop and an ordinary 600x800 portrait photo (the kinds of upload the API gets).
+# A dataset-style face crop and an ordinary 800x533 portrait photo (the kinds of upload the API gets).
 DEFAULT_IMAGES = [SHARED_DATA / "faces-gan" / "Test" / "Fake" / "fake_007adb48ebc2.jpg",
-                  SHARED_DATA / "photos" / "real" / "deepface_tests__img11.jpg"]
+                  SHARED_DATA / "photos" / "real" / "deepface_tests__img14.jpg"]
+REAL_PHOTOS = SHARED_DATA / "photos" / "real"
+# The serving set-up before the fast-detector work and now: (label, FLASK_* settings).
+SERVING_SETUPS = [("before: MTCNN + PyTorch", {"FLASK_FACE_DETECTOR": "mtcnn", "FLASK_RUNTIME": "torch"}),
+                  ("now: YuNet + ONNX Runtime (defaults)", {})]
 
 
 def machine() -> dict[str, Any]:

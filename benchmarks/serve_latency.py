@@ -1,6 +1,9 @@
-"""End-to-end `POST /predict` latency through gunicorn on loopback, face detection on and off, beside the original
-project's serving approach (weights reloaded per request), plus an in-process split of where a request's time goes.
+"""End-to-end `POST /predict` latency through gunicorn on loopback, face detection on and off, for the serving
+set-up before the fast-detector work (MTCNN + PyTorch) and today's defaults (YuNet + ONNX Runtime), beside the
+original project's serving approach (weights reloaded per request), plus an in-process split of where a request's
+time goes in each set-up.
 
+    make bench-setup   # MTCNN (facenet-pytorch) for the "before" rows
     python benchmarks/serve_latency.py [--model-dir models] [--requests 40]
 
 One request at a time (latency, not throughput) against gunicorn with 2 workers x 1 thread (the 2-core
@@ -19,8 +22,9 @@ import requests
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, gunicorn_server,  # noqa: E402
-                                    load_images, machine, machine_line, markdown_table, percentiles, write_results)
+from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, SERVING_SETUPS,  # noqa: E402
+                                    gunicorn_server, load_images, machine, machine_line, markdown_table, percentiles,
+                                    write_results)
 from pipeline import constants as C  # noqa: E402
 
 
@@ -57,18 +61,23 @@ def time_requests(url: str, data: bytes, count: int, warmup: int = 3) -> tuple[l
     return client, server, errors
 
 
-def stage_split(model_path: Path, data: bytes, runtime: str, repeats: int, detect_max_side: int | None) -> dict[str, float]:
-    """p50 ms of each stage of a request, run in this process with 1 torch thread (as one worker on 2 cores)."""
-    from pipeline.faces import DETECT_MAX_SIDE, FaceDetector
+def stage_split(model_path: Path, data: bytes, setup: dict[str, str], repeats: int,
+                detect_max_side: int | None) -> dict[str, float]:
+    """p50 ms of each stage of a request in one serving set-up, run in this process with 1 thread (as one worker
+    on 2 cores)."""
     from backend.gradcam import GradCam, heatmap_png
+    from backend.predictor import onnx_or_torch
     from backend.uploads import decode_upload
+    from pipeline.faces import create_detector, square_crop_box
     from pipeline.torch_runtime import Classifier
-    from pipeline.onnx_runtime import OnnxClassifier
 
     torch.set_num_threads(1)
     classifier = Classifier.from_checkpoint(model_path)
-    scorer = OnnxClassifier.from_checkpoint(model_path, classifier, threads=1) if runtime == "onnx" else classifier
-    detector, explainer = FaceDetector(max_side=detect_max_side or DETECT_MAX_SIDE), GradCam(classifier)
+    runtime = setup.get("FLASK_RUNTIME", "onnx")
+    scorer = onnx_or_torch(model_path, classifier, threads=1) if runtime == "onnx" else classifier
+    detector = create_detector(setup.get("FLASK_FACE_DETECTOR", C.DEFAULT_FACE_DETECTOR),
+                               detect_max_side or C.DETECT_MAX_SIDE)
+    explainer = GradCam(classifier)
     stages: dict[str, list[float]] = {}
 
     def timed(name, function, *args):
@@ -77,18 +86,23 @@ def stage_split(model_path: Path, data: bytes, runtime: str, repeats: int, detec
         stages.setdefault(name, []).append((time.perf_counter() - started) * 1000)
         return value
 
+    def crop(image, faces):
+        boxes = [square_crop_box(face.box, image.size) for face in faces]
+        return boxes, [image.crop(box.pil_box()) for box in boxes] or [image]
+
     for index in range(repeats + 2):
         if index == 2:
             stages.clear()  # the first two are warm-up
-        image = timed("decode + checks", decode_upload, data, ["image/jpeg", "image/png"], 40_000_000, 16)
-        boxes = timed("face detection", detector.crop_boxes, image)
-        crop = image.crop(boxes[0].pil_box()) if boxes else image
-        batch = timed("preprocess", scorer.batch, [crop])
-        probability = timed(f"model ({runtime})", lambda: scorer.probabilities([crop]))
-        cam = timed("Grad-CAM (explain=1 only)", explainer, crop)
-        timed("heat-map PNG (explain=1 only)", heatmap_png, cam, crop.size)
-        timed("JSON", json.dumps, {"probability_fake": float(probability[0]), "faces": [b.as_list() for b in boxes]})
-        del batch
+        image = timed("decode + checks", decode_upload, data, ["image/jpeg", "image/png"], 40_000_000, 16,
+                      C.DECODE_MIN_SIDE)
+        faces = timed("face detection", detector.detect, image)
+        boxes, crops = timed("crop", crop, image, faces)
+        probabilities = timed("classify (preprocess + model, all faces in one batch)", scorer.probabilities, crops)
+        timed("JSON", json.dumps, {"probability_fake": float(probabilities.max()),
+                                   "faces": [{"box": b.as_list(), "landmarks": f.landmark_list()}
+                                             for b, f in zip(boxes, faces)]})
+        cam = timed("Grad-CAM (explain=1 only)", explainer, crops[0])
+        timed("heat-map PNG (explain=1 only)", heatmap_png, cam, crops[0].size)
     return {name: percentiles(samples)["p50_ms"] for name, samples in stages.items()}
 
 
@@ -107,14 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.detect_max_side:
         env["FLASK_DETECT_MAX_SIDE"] = str(args.detect_max_side)
     rows = []
-    for runtime in ("torch", "onnx"):
-        with gunicorn_server("backend:create_app()", {**env, "FLASK_RUNTIME": runtime}, args.workers, 1,
-                             RESULTS_DIR / f"serve_latency-{runtime}.log") as running:
+    for label, setup in SERVING_SETUPS:
+        with gunicorn_server("backend:create_app()", {**env, **setup}, args.workers, 1,
+                             RESULTS_DIR / "serve_latency.log") as running:
             for image_name, data in images.items():
                 for faces in ("on", "off"):
                     client, server, errors = time_requests(f"{running.base}/predict?faces={faces}&model={model}", data,
                                                            args.requests)
-                    rows.append({"server": f"ours ({runtime})", "image": image_name, "faces": faces, "errors": errors,
+                    rows.append({"server": label, "image": image_name, "faces": faces, "errors": errors,
                                  **percentiles(client), "server_p50_ms": percentiles(server)["p50_ms"]})
                     print(rows[-1])
     if not args.no_legacy:
@@ -129,18 +143,16 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             legacy = next(r for r in rows if r["server"].startswith("original") and r["image"] == row["image"])
             row["original_p50_over_this_p50"] = round(legacy["p50_ms"] / row["p50_ms"], 2)
-    split = {runtime: stage_split(args.model_dir / f"{model}.pt", next(iter(images.values())) if len(images) == 1
-                                  else list(images.values())[-1], runtime, max(5, args.requests // 4),
-                                  args.detect_max_side) for runtime in ("torch", "onnx")}
+    photo = list(images.values())[-1]
+    split = {label: stage_split(args.model_dir / f"{model}.pt", photo, setup, max(10, args.requests // 2),
+                                args.detect_max_side) for label, setup in SERVING_SETUPS}
     table = markdown_table(
         ["server", "image", "faces", "p50 ms", "p95 ms", "server-side p50 ms", "errors", "original p50 / this p50"],
         [[r["server"], r["image"], r["faces"], r["p50_ms"], r["p95_ms"], r["server_p50_ms"], r["errors"],
           r.get("original_p50_over_this_p50", "")] for r in rows])
-    stage_names = list(split["torch"])
-    split_table = markdown_table(["stage (p50 ms, 1 thread, in-process)", "torch", "onnx"],
-                                 [[s.replace("torch", "").replace("onnx", "").replace("()", "").strip(),
-                                   split["torch"][s], split["onnx"].get(s.replace("torch", "onnx"), "")]
-                                  for s in stage_names])
+    labels = [label for label, _ in SERVING_SETUPS]
+    split_table = markdown_table(["stage (p50 ms, 1 thread, in-process)", *labels],
+                                 [[stage, *(split[label][stage] for label in labels)] for stage in split[labels[0]]])
     print(table)
     print(split_table)
     markdown = (f"### End-to-end `POST /predict` latency (gunicorn, {args.workers} workers x 1 thread, loopback, "

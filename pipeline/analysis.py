@@ -70,6 +70,7 @@ def score_regions(regions: Sequence[FaceCrops], score: ScoreFunction) -> list[Im
     return analyses
 
 
-def analyse_image(image: Image.Image, score: ScoreFunction, detector: FaceDetector | None) -> ImageAnalysis:
+def analyse_image(image: Image.Image, score: ScoreFunction, detector: FaceDetector | None,
+                  scale: float = C.CROP_SCALE) -> ImageAnalysis:
     """Detect, crop and score one image; its verdict is that of its most likely fake face."""
-    return score_regions([face_crops(image, detector)], score)[0]
+    return score_regions([face_crops(image, detector, scale)], score)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Callable
 
 import torch
 from torch import nn
@@ -28,13 +28,17 @@ def save_checkpoint(path: Path, model: nn.Module, meta: CheckpointMeta, half: bo
     if half:
         state_dict = {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
     payload = {"format_version": C.CHECKPOINT_FORMAT_VERSION, **meta.to_dict(), "state_dict": state_dict, **extra}
-    path = Path(path)
+    write_atomically(Path(path), lambda handle: torch.save(payload, handle))
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> None:
+    """Write a file via a temp file in the same folder and os.replace, readable by all (0644) like any release."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; checkpoints are meant to be shared and served
+            write(handle)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; checkpoints and ONNX files are meant to be shared and served
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

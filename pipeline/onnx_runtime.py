@@ -20,8 +20,8 @@ import numpy as np
 
 from .checkpoint_meta import CheckpointMeta, file_hash
 from .errors import CheckpointError
-from .system import available_cpus
 from .scoring import Scorer
+from .system import available_cpus
 
 logger = logging.getLogger(__name__)
 

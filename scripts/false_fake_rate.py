@@ -1,9 +1,11 @@
 """False-fake rate on photos of real people, through POST /predict with face detection (in-process Flask client).
 
-    .venv/bin/python scripts/false_fake_rate.py [PHOTOS_DIR] [--model NAME] [--json FILE]
+    .venv/bin/python scripts/false_fake_rate.py [PHOTOS_DIR] [--model NAME] [--detector yunet] [--crop-scale 2.0]
+        [--split-dir DATA/Test] [--json FILE]
 
 Every photo in the folder is real, so every "fake" verdict is a false alarm. Prints the rate, the worst
-offenders, and how many photos had no face detected.
+offenders, and how many photos had no face detected. With --split-dir (a folder with Real/ and Fake/), also the
+accuracy on those labelled images through the same endpoint.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("photos", nargs="?", type=Path, default=DEFAULT_PHOTOS, help=f"folder of real photos (default {DEFAULT_PHOTOS})")
     parser.add_argument("--model-dir", type=Path, default=C.MODELS_DIR, help="served model folder (default models/)")
     parser.add_argument("--model", default=None, help="model name or 'ensemble' (default: the server's default)")
+    parser.add_argument("--detector", default=C.DEFAULT_FACE_DETECTOR, choices=C.FACE_DETECTORS, help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
+    parser.add_argument("--crop-scale", type=float, default=C.CROP_SCALE, help=f"face box enlargement of the crop (default {C.CROP_SCALE})")
+    parser.add_argument("--split-dir", type=Path, default=None, help="also report accuracy on SPLIT/Real and SPLIT/Fake")
     parser.add_argument("--json", type=Path, default=None, help="also write per-photo results here")
     return parser
 
@@ -40,10 +45,32 @@ def main(argv: list[str] | None = None) -> int:
     if not photos:
         print(f"error: no photos in {args.photos}", file=sys.stderr)
         return 2
-    client = create_app({"MODEL_DIR": str(args.model_dir), "TESTING": True}).test_client()
+    client = create_app({"MODEL_DIR": str(args.model_dir), "TESTING": True, "FACE_DETECTOR": args.detector,
+                         "CROP_SCALE": args.crop_scale}).test_client()
+    results, errors = classify(client, photos, args.model)
+    fakes = [r for r in results if r["label"] == "fake"]
+    no_face = [r for r in results if not r["face_detected"]]
+    print(f"model {results[0]['model'] if results else '?'}: {len(fakes)} of {len(results)} real photos called fake "
+          f"(false-fake rate {len(fakes) / max(1, len(results)):.1%}); no face found in {len(no_face)}; "
+          f"{len(errors)} rejected {errors if errors else ''}")
+    for r in sorted(results, key=lambda r: -r["probability_fake"])[:5]:
+        print(f"  {r['probability_fake']:.3f} {r['label']:<4} faces={r['faces']} {r['file']}")
+    report = {"detector": args.detector, "crop_scale": args.crop_scale, "false_fake_rate": len(fakes) / max(1, len(results)),
+              "photos": len(results), "no_face": len(no_face), "results": results, "errors": errors}
+    if args.split_dir:
+        report["split"] = split_accuracy(client, args.split_dir, args.model)
+        print(f"{args.split_dir}: accuracy {report['split']['accuracy']:.4f} on {report['split']['images']} images "
+              f"(face found in {report['split']['face_detected']})")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def classify(client, photos: list[Path], model: str | None) -> tuple[list[dict], list[tuple[str, int]]]:
+    """POST every photo; (answers, [(name, status) of rejected ones])."""
     results, errors = [], []
     for photo in photos:
-        query = {"model": args.model} if args.model else {}
+        query = {"model": model} if model else {}
         response = client.post("/predict", query_string=query, data=photo.read_bytes(),
                                headers={"Content-Type": "application/octet-stream"})
         if response.status_code != 200:
@@ -52,16 +79,19 @@ def main(argv: list[str] | None = None) -> int:
         body = response.get_json()
         results.append({"file": photo.name, "label": body["label"], "probability_fake": body["probability_fake"],
                         "faces": len(body["faces"]), "face_detected": body["face_detected"], "model": body["model"]["name"]})
-    fakes = [r for r in results if r["label"] == "fake"]
-    no_face = [r for r in results if not r["face_detected"]]
-    print(f"model {results[0]['model'] if results else '?'}: {len(fakes)} of {len(results)} real photos called fake "
-          f"(false-fake rate {len(fakes) / max(1, len(results)):.1%}); no face found in {len(no_face)}; "
-          f"{len(errors)} rejected {errors if errors else ''}")
-    for r in sorted(results, key=lambda r: -r["probability_fake"])[:5]:
-        print(f"  {r['probability_fake']:.3f} {r['label']:<4} faces={r['faces']} {r['file']}")
-    if args.json:
-        args.json.write_text(json.dumps({"results": results, "errors": errors}, indent=2))
-    return 0
+    return results, errors
+
+
+def split_accuracy(client, split_dir: Path, model: str | None) -> dict:
+    """Accuracy of the served verdicts on SPLIT/Real and SPLIT/Fake."""
+    correct = total = with_face = 0
+    for class_name in C.CLASS_NAMES:
+        images = sorted(p for p in (split_dir / class_name).iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+        results, _ = classify(client, images, model)
+        correct += sum(r["label"] == class_name.lower() for r in results)
+        with_face += sum(r["face_detected"] for r in results)
+        total += len(results)
+    return {"accuracy": correct / max(1, total), "images": total, "face_detected": with_face}
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testdata import TINY_IMAGE_SIZE
 
+from testdata import TINY_IMAGE_SIZE
 from training.synthetic import make_dataset
 
 

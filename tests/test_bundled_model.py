@@ -8,10 +8,10 @@ import subprocess
 import pandas as pd
 import pytest
 
-from testdata import FACES_GAN, REPO_ROOT, require_dir
 from pipeline import constants as C
+from pipeline.checkpoint import file_hash, read_checkpoint
+from testdata import FACES_GAN, REPO_ROOT, require_dir
 from training import evaluate
-from pipeline.checkpoint import read_checkpoint
 
 MODELS_DIR = REPO_ROOT / "models"
 CARD = MODELS_DIR / "MODEL_CARD.md"
@@ -58,6 +58,20 @@ def test_committed_checkpoint_metadata(path):
     assert payload["metrics"]["val_accuracy"] > 0.9
     assert "optimizer" not in payload
     assert path.stem in CARD.read_text()
+
+
+@pytest.mark.parametrize("path", committed_checkpoints(), ids=lambda p: p.name)
+def test_committed_onnx_sibling_is_exported_from_this_checkpoint(path):
+    """The server loads models/NAME.onnx only when it matches NAME.pt; a stale one would cost every start an export."""
+    from pipeline.onnx_runtime import VERSION_KEY, OnnxClassifier, meta_from_onnx, read_onnx_metadata
+
+    sibling = path.with_suffix(".onnx")
+    assert sibling.is_file() and sibling.stat().st_size <= MAX_COMMITTED_BYTES
+    metadata = read_onnx_metadata(sibling)
+    assert metadata[VERSION_KEY] == file_hash(path)
+    assert meta_from_onnx(metadata).to_dict() == {k: v for k, v in read_checkpoint(path).items()
+                                                   if k in meta_from_onnx(metadata).to_dict()}
+    assert OnnxClassifier.from_checkpoint(path).source == str(sibling)
 
 
 @pytest.mark.shared_data

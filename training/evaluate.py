@@ -15,11 +15,12 @@ from torch.utils.data import DataLoader
 
 from pipeline import constants as C
 from pipeline.checkpoint import load_checkpoint
+from pipeline.errors import CheckpointError
+
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext
 from .engine import collect_logits
-from pipeline.errors import CheckpointError
 from .metrics import compute_metrics, confusion, fake_probability
 from .plots import plot_confusion_matrix, plot_roc_curve
 from .report import write_report

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from pipeline import constants as C
-from pipeline.checkpoint import file_hash, load_checkpoint
-from .cli import ArgumentParser, run_command
+from pipeline.checkpoint import file_hash, load_checkpoint, write_atomically
 from pipeline.errors import UserError
 from pipeline.onnx_runtime import OPSET, OnnxClassifier, create_session, export_onnx_bytes
+
+from .cli import ArgumentParser, run_command
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +47,6 @@ def max_difference(model: torch.nn.Module, session, image_size: int, batch_size:
     return float(np.abs(expected - actual).max())
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes via a temp file in the same folder and os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
 def export(args: argparse.Namespace) -> int:
     """Export, verify and write one checkpoint."""
     output = args.output or args.checkpoint.with_suffix(".onnx")
@@ -76,7 +62,7 @@ def export(args: argparse.Namespace) -> int:
     difference = max_difference(model, create_session(data), meta.image_size)
     if difference > TOLERANCE:
         raise UserError(f"ONNX logits differ from PyTorch by {difference:.2e} (> {TOLERANCE}); not written")
-    write_atomically(output, data)
+    write_atomically(output, lambda handle: handle.write(data))
     OnnxClassifier.from_onnx(output)  # the written file loads on its own
     print(f"wrote {output} ({len(data) / 1e6:.1f} MB, {meta.architecture}, input {meta.image_size}px, "
           f"max |logit difference| vs PyTorch {difference:.1e})")

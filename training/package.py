@@ -17,11 +17,12 @@ from torch.utils.data import DataLoader
 
 from pipeline import constants as C
 from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
+from pipeline.errors import UserError
+
 from .cli import ArgumentParser, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext
 from .engine import collect_logits
-from pipeline.errors import UserError
 from .metrics import compute_metrics, fake_probability, fit_temperature
 
 logger = logging.getLogger(__name__)

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 from pipeline import constants as C
-from .cli import ArgumentParser, resolve_device, run_command
 from pipeline.analysis import face_crops, score_regions
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
@@ -18,6 +17,8 @@ from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
+
+from .cli import ArgumentParser, resolve_device, run_command
 
 logger = logging.getLogger(__name__)
 

@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 from pipeline import constants as C
+from pipeline.errors import UserError
+from pipeline.models import ARCHITECTURES
+
 from . import train as train_command
 from .cli import ArgumentParser, run_command
 from .evaluate import evaluate_checkpoints
-from pipeline.errors import UserError
-from pipeline.models import ARCHITECTURES
 
 logger = logging.getLogger(__name__)
 

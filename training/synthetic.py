@@ -10,6 +10,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 from pipeline import constants as C
+
 from .cli import ArgumentParser, run_command
 
 

@@ -19,13 +19,14 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
+from pipeline.errors import CheckpointError, UserError
+from pipeline.models import ARCHITECTURES, create_model
+
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext, barrier, init_distributed, shutdown_distributed
 from .engine import collect_logits, train_one_epoch
-from pipeline.errors import CheckpointError, UserError
 from .metrics import compute_metrics, fake_probability, fit_temperature
-from pipeline.models import ARCHITECTURES, create_model
 from .plots import plot_training_curves
 
 logger = logging.getLogger(__name__)

@@ -7,9 +7,8 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from backend_samples import face_jpeg, face_png
+from PIL import Image
 from schema_check import errors, response_schema
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.timeout(120)]
@@ -82,8 +81,8 @@ def test_explain_returns_heatmap_of_the_box_size(client, model):
 
 def test_same_probability_as_classifier(client, tiny_checkpoint):
     """One preprocessing path: the API (faces=off) and Classifier.probabilities agree."""
-    from training.data import decode_image
     from pipeline.torch_runtime import Classifier
+    from training.data import decode_image
 
     classifier = Classifier.from_checkpoint(tiny_checkpoint)
     for data in (JPEG, face_png(5, 123), face_jpeg(6, 300)):

@@ -12,12 +12,11 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import backend_samples as S
 import pytest
+from schema_check import errors, response_schema
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
-
-import backend_samples as S
-from schema_check import errors, response_schema
 
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.timeout(60)]
 

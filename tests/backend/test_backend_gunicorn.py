@@ -13,12 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import requests
+from backend_samples import encode, face_jpeg
 from PIL import Image
 
-from backend_samples import encode, face_jpeg
-from servers import gunicorn
-
 from benchmarks.bench_utils import GUNICORN
+from servers import gunicorn
 
 
 def files_under(folder: Path) -> set[Path]:

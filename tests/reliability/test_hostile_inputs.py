@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 from PIL import Image
-
 from reliability_helpers import PROBLEM_MIMETYPE, face_jpeg, raw_request
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]

@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-
 from reliability_helpers import face_jpeg, rss_kib
 
 pytestmark = [pytest.mark.slow]

@@ -15,11 +15,10 @@ import pytest
 import torch
 from PIL import Image
 
-from testdata import REPO_ROOT, TINY_IMAGE_SIZE
-
-from training.synthetic import make_dataset
-from training import evaluate, package, predict, sweep, train
 from pipeline.checkpoint import read_checkpoint
+from testdata import REPO_ROOT, TINY_IMAGE_SIZE
+from training import evaluate, package, predict, sweep, train
+from training.synthetic import make_dataset
 from training.train import SUMMARY_COLUMNS
 
 

@@ -9,12 +9,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.synthetic import synthetic_face
-from training import export_onnx
 from pipeline.checkpoint import file_hash, load_checkpoint
+from pipeline.onnx_runtime import (
+    META_KEY,
+    VERSION_KEY,
+    OnnxClassifier,
+    export_onnx_bytes,
+    meta_from_onnx,
+    read_onnx_metadata,
+)
 from pipeline.torch_runtime import Classifier
-from pipeline.onnx_runtime import (META_KEY, VERSION_KEY, OnnxClassifier, export_onnx_bytes, meta_from_onnx,
-                                   read_onnx_metadata)
+from training import export_onnx
+from training.synthetic import synthetic_face
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -103,3 +109,37 @@ def test_server_runtime_onnx_answers_like_torch(tiny_checkpoint, tmp_path):
     assert abs(answers["onnx"]["probability_fake"] - answers["torch"]["probability_fake"]) <= 1e-4
     assert answers["onnx"]["model"] == answers["torch"]["model"]
     assert sorted(p.name for p in models.iterdir()) == ["tiny.pt"]  # the export stayed in memory
+
+
+def test_server_defaults_to_onnx_and_falls_back_to_torch_when_onnxruntime_fails(tiny_checkpoint, tmp_path,
+                                                                                  monkeypatch):
+    from backend import create_app
+
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(tiny_checkpoint, models / "tiny.pt")
+    config = {"TESTING": True, "MODEL_DIR": str(models), "STATIC_DIR": str(tmp_path / "no-page"), "THREADS": 1,
+              "FACE_DETECTION": False}
+    buffer = io.BytesIO()
+    synthetic_face(0, 3, 96).save(buffer, format="PNG")
+    default = create_app(config)
+    assert isinstance(default.extensions["deepfake_detector"].registry.classifiers["tiny"], OnnxClassifier)
+    expected = default.test_client().post("/predict", data=buffer.getvalue(), content_type="image/png").get_json()
+
+    def broken_session(*args, **kwargs):
+        raise ImportError("libonnxruntime.so: cannot open shared object file")
+
+    monkeypatch.setattr("pipeline.onnx_runtime.create_session", broken_session)
+    fallback = create_app(config)
+    assert type(fallback.extensions["deepfake_detector"].registry.classifiers["tiny"]) is Classifier
+    response = fallback.test_client().post("/predict", data=buffer.getvalue(), content_type="image/png")
+    assert response.status_code == 200
+    assert response.get_json()["probability_fake"] == pytest.approx(expected["probability_fake"], abs=1e-4)
+
+
+def test_a_detector_that_cannot_load_stops_the_start_with_a_clear_message(tmp_path):
+    from backend import create_app
+
+    config = {"TESTING": True, "MODEL_DIR": str(tmp_path), "STATIC_DIR": str(tmp_path), "THREADS": 1}
+    with pytest.raises(RuntimeError, match="FLASK_FACE_DETECTOR: Unknown face detector 'haar'"):
+        create_app({**config, "FACE_DETECTOR": "haar"})

@@ -11,11 +11,11 @@ from PIL import Image
 
 from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, load_checkpoint, read_checkpoint, save_checkpoint
-from training.data import FaceFolderDataset, build_transforms, collate_samples, decode_image, find_samples, preprocess
 from pipeline.errors import CheckpointError, DataError, UserError
-from pipeline.torch_runtime import Classifier
-from training.metrics import compute_metrics, equal_error_rate, fit_temperature
 from pipeline.models import create_model
+from pipeline.torch_runtime import Classifier
+from training.data import FaceFolderDataset, build_transforms, collate_samples, decode_image, find_samples, preprocess
+from training.metrics import compute_metrics, equal_error_rate, fit_temperature
 
 
 def test_eval_transform_is_deterministic_and_normalised():

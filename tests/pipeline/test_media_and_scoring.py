@@ -1,0 +1,112 @@
+"""Decoding, preprocessing and scoring shared by every caller: parity with torchvision, reduced JPEG decoding,
+and a batch scored at once equal to its images scored one by one."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision import transforms
+
+from pipeline import constants as C
+from pipeline.analysis import analyse_image, face_crops, score_regions
+from pipeline.faces import Box, Face
+from pipeline.media import decode_image, probe_image
+from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.preprocess import to_model_input
+from pipeline.scoring import fake_probability
+from pipeline.torch_runtime import Classifier
+from training.synthetic import synthetic_face
+
+pytestmark = [pytest.mark.timeout(120)]
+
+
+def jpeg(image: Image.Image, **save_options) -> bytes:
+    """An image encoded as JPEG bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=90, **save_options)
+    return buffer.getvalue()
+
+
+def test_preprocessing_equals_torchvision():
+    images = [synthetic_face(i % 2, i, size) for i, size in enumerate((48, 97, 300))]
+    reference = transforms.Compose([transforms.Resize((64, 64)), transforms.ToTensor(),
+                                    transforms.Normalize(C.IMAGENET_MEAN, C.IMAGENET_STD)])
+    expected = torch.stack([reference(image) for image in images]).numpy()
+    actual = to_model_input(images, 64, C.IMAGENET_MEAN, C.IMAGENET_STD)
+    assert actual.shape == (3, 3, 64, 64) and actual.dtype == np.float32 and actual.flags.c_contiguous
+    np.testing.assert_allclose(actual, expected, atol=1e-6, rtol=0)
+    assert to_model_input([], 64, C.IMAGENET_MEAN, C.IMAGENET_STD).shape == (0, 3, 64, 64)
+
+
+def test_fake_probability_is_a_tempered_softmax():
+    logits = np.array([[0.0, 0.0], [1.0, 3.0], [800.0, -800.0]])
+    np.testing.assert_allclose(fake_probability(logits), [0.5, 1 / (1 + np.exp(-2)), 0.0], atol=1e-7)
+    np.testing.assert_allclose(fake_probability(logits[1:2], 2.0), [1 / (1 + np.exp(-1))], atol=1e-7)
+    np.testing.assert_allclose(fake_probability(torch.tensor(logits)), fake_probability(logits))
+
+
+def test_big_jpeg_is_decoded_at_reduced_scale_but_not_below_min_side():
+    big = Image.fromarray(np.random.default_rng(0).integers(0, 256, (2400, 3200, 3), dtype=np.uint8))
+    data = jpeg(big)
+    assert decode_image(data).size == (3200, 2400)
+    assert decode_image(data, min_side=1024).size == (1600, 1200)  # 1/2: 1/4 would be 600 < 1024
+    assert decode_image(data, min_side=500).size == (800, 600)
+    assert decode_image(data, min_side=300).size == (400, 300)  # 1/8 at most
+    assert decode_image(data, min_side=2000).size == (3200, 2400)  # no power-of-two scale keeps 2000
+    png = io.BytesIO()
+    big.save(png, format="PNG")
+    assert decode_image(png.getvalue(), min_side=300).size == (3200, 2400)  # only JPEG has DCT scaling
+
+
+def test_reduced_decode_keeps_exif_rotation():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored rotated: displays 2400 wide, 3200 high
+    data = jpeg(Image.new("RGB", (3200, 2400), (200, 10, 10)), exif=exif)
+    assert decode_image(data, min_side=1024).size == (1200, 1600)
+    assert probe_image(data, ["JPEG"]) == ("JPEG", (2400, 3200))
+
+
+@pytest.fixture(scope="module")
+def scorers(tiny_checkpoint):
+    """The tiny checkpoint in both runtimes."""
+    classifier = Classifier.from_checkpoint(tiny_checkpoint)
+    return {"torch": classifier, "onnx": OnnxClassifier.from_checkpoint(tiny_checkpoint, classifier)}
+
+
+@pytest.mark.parametrize("runtime", ["torch", "onnx"])
+def test_batch_equals_one_by_one(scorers, runtime):
+    scorer = scorers[runtime]
+    images = [synthetic_face(i % 2, 100 + i, size) for i, size in enumerate((40, 64, 128, 33, 90))]
+    together = scorer.probabilities(images)
+    alone = np.concatenate([scorer.probabilities([image]) for image in images])
+    np.testing.assert_allclose(together, alone, atol=1e-5, rtol=0)
+
+
+class FixedDetector:
+    """A detector that 'finds' given faces, so crops and aggregation can be checked exactly."""
+
+    def __init__(self, faces):
+        self.faces = faces
+
+    def detect(self, image):
+        return self.faces
+
+
+def test_all_faces_of_several_images_scored_in_one_batch_match_one_by_one(scorers):
+    scorer = scorers["onnx"]
+    marks = ((0, 0),) * 5
+    detector = FixedDetector([Face((10, 10, 40, 40), 0.9, marks), Face((60, 20, 100, 60), 0.8, marks)])
+    images = [synthetic_face(1, 7, 160), synthetic_face(0, 8, 160)]
+    regions = [face_crops(image, detector) for image in images]
+    batched = score_regions(regions, scorer.probabilities)
+    for image, analysis in zip(images, batched):
+        alone = analyse_image(image, scorer.probabilities, detector)
+        np.testing.assert_allclose(analysis.probabilities, alone.probabilities, atol=1e-5, rtol=0)
+        assert analysis.regions.boxes == [Box(0, 0, 60, 60), Box(40, 0, 80, 80)]
+        assert analysis.probability_fake == pytest.approx(float(analysis.probabilities.max()))
+    nothing = analyse_image(images[0], scorer.probabilities, FixedDetector([]))
+    assert not nothing.regions.face_detected and nothing.regions.boxes == [Box(0, 0, 160, 160)]
