@@ -69,10 +69,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         DEVICE="cpu",
         RUNTIME="onnx",  # ONNX Runtime, falling back to PyTorch ("torch"); Grad-CAM always uses PyTorch
         THREADS=None,  # intra-op threads of the models and the detector; gunicorn gives each worker cores / workers
-        MAX_CONTENT_LENGTH=int(limits["max_upload_bytes"]),
+        IMAGE_MAX_BYTES=int(limits["max_upload_bytes"]),
         ACCEPTED_TYPES=list(limits["accepted_types"]),
         MAX_IMAGE_PIXELS=40_000_000,
-        MIN_IMAGE_SIDE=16,
+        MIN_IMAGE_SIDE=C.MIN_IMAGE_SIDE,
+        VIDEO_MAX_BYTES=int(limits["max_video_upload_bytes"]),
+        VIDEO_MAX_DURATION_S=float(limits["max_video_duration_s"]),
+        VIDEO_MAX_PIXELS=C.MAX_VIDEO_PIXELS,
+        VIDEO_DEFAULT_FRAMES=int(limits["default_video_frames"]),
+        VIDEO_MAX_FRAMES=int(limits["max_video_frames"]),
+        ACCEPTED_VIDEO_TYPES=list(limits["accepted_video_types"]),
+        TRACK_AGGREGATION=C.TRACK_AGGREGATION,
         FACE_DETECTION=True,
         FACE_DETECTOR=C.DEFAULT_FACE_DETECTOR,
         DETECT_MAX_SIDE=C.DETECT_MAX_SIDE,
@@ -86,6 +93,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
     app.json.sort_keys = False
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        # Werkzeug answers 413 before reading a body over this: the larger (clip) limit; images are checked after.
+        app.config["MAX_CONTENT_LENGTH"] = max(int(app.config["IMAGE_MAX_BYTES"]), int(app.config["VIDEO_MAX_BYTES"]))
 
     threads = max(1, int(app.config["THREADS"] or available_cpus()))
     torch.set_num_threads(threads)

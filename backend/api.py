@@ -7,10 +7,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from pipeline.video import sniff_container
+
 from .openapi import openapi_document
 from .predictor import predict as run_prediction
+from .predictor import predict_clip
 from .problems import ApiProblem
-from .uploads import decode_upload, read_upload
+from .uploads import check_image_size, decode_upload, read_upload, read_video
 
 bp = Blueprint("api", __name__)
 
@@ -35,21 +38,44 @@ def flag(name: str, default: bool) -> bool:
                      f"Option {name!r} must be one of on/off, 1/0, true/false; got {raw!r}.")
 
 
+def option(name: str) -> str | None:
+    """A query-string option, or the form field of the same name."""
+    return request.args.get(name) or (request.form.get(name) if request.form else None) or None
+
+
+def frames_option(maximum: int, default: int) -> int:
+    """The `frames` option of a clip: how many frames to sample (1..maximum)."""
+    raw = option("frames")
+    if raw is None:
+        return default
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= maximum:
+        raise ApiProblem(400, "invalid-option", "Invalid option",
+                         f"Option 'frames' must be a whole number from 1 to {maximum}; got {raw!r}.")
+    return int(raw)
+
+
 @bp.post("/predict")
 def predict():
-    """Classify an uploaded image as real or fake (see /openapi.json)."""
+    """Classify an uploaded image or clip as real or fake (see /openapi.json)."""
     started = time.perf_counter()
     config = current_app.config
-    model_name = request.args.get("model") or (request.form.get("model") if request.form else None) or None
+    model_name = option("model")
     faces, explain = flag("faces", True), flag("explain", False)
+    frames = frames_option(int(config["VIDEO_MAX_FRAMES"]), int(config["VIDEO_DEFAULT_FRAMES"]))
     data = read_upload(request)
-    image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
-                          int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
-    # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
-    predictor = state().registry.get(model_name)
     # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.
     detector = state().detector if faces else None
-    result = run_prediction(image, predictor, detector, explain, float(config["CROP_SCALE"]))
+    container = sniff_container(data)  # what the bytes are, whatever the file name or Content-Type say
+    if container:
+        info, sampled = read_video(data, container, config, frames)
+        # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
+        result = predict_clip(info, sampled, state().registry.get(model_name), detector, explain,
+                              float(config["CROP_SCALE"]), str(config["TRACK_AGGREGATION"]))
+    else:
+        check_image_size(data, int(config["IMAGE_MAX_BYTES"]))
+        image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
+                              int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
+        result = run_prediction(image, state().registry.get(model_name), detector, explain, float(config["CROP_SCALE"]))
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return jsonify(result)
 

@@ -42,15 +42,16 @@ class GradCam:
         if getattr(self._local, "active", False):
             self._local.activation = output
 
-    def __call__(self, image: Image.Image) -> np.ndarray:
-        """A [0, 1] map (feature-map resolution) of where evidence for Fake lies in an RGB image."""
+    def __call__(self, image: Image.Image, target: str = "fake") -> np.ndarray:
+        """A [0, 1] map (feature-map resolution) of where the evidence for `target` ('fake' or 'real') lies."""
         batch = self.classifier.tensor(self.classifier.batch([image]))
+        index, other = (C.FAKE_INDEX, C.REAL_INDEX) if target == "fake" else (C.REAL_INDEX, C.FAKE_INDEX)
         self._local.active = True
         try:
             with torch.enable_grad():
                 logits = self.classifier.model(batch)
-                # Fake-minus-real logit: monotone in the calibrated P(fake) for any temperature.
-                score = logits[0, C.FAKE_INDEX] - logits[0, C.REAL_INDEX]
+                # Target-minus-other logit: monotone in the calibrated P(target) for any temperature.
+                score = logits[0, index] - logits[0, other]
                 activation = self._local.activation
                 (gradient,) = torch.autograd.grad(score, activation)
         finally:

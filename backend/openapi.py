@@ -8,34 +8,87 @@ NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
 BOX = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 4, "maxItems": 4,
        "description": "[x, y, width, height] in original image pixels (after EXIF rotation)."}
 LABEL = {"type": "string", "enum": ["real", "fake"]}
+SECONDS = {"type": "number", "minimum": 0}
+SIZE = {"type": "object", "required": ["width", "height"], "additionalProperties": False,
+        "properties": {"width": {"type": "integer", "minimum": 1}, "height": {"type": "integer", "minimum": 1}}}
+COMMON_REQUIRED = ["media", "label", "probability_fake", "threshold", "model", "faces", "face_detected", "image",
+                   "latency_ms"]
+COMMON_PROPERTIES: dict = {
+    "label": {**LABEL, "description": "Verdict of the image: that of its most likely fake face."},
+    "probability_fake": {**NUMBER_0_1, "description": "Calibrated probability that the image is fake."},
+    "threshold": {**NUMBER_0_1, "description": "probability_fake >= threshold means 'fake'."},
+    "model": {"type": "object", "required": ["name", "version"], "additionalProperties": False,
+              "properties": {"name": {"type": "string"},
+                             "version": {"type": "string", "description": "Checkpoint content hash; for the "
+                                                                          "ensemble, the members' hashes joined by '+'."}}},
+    "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"},
+              "description": "Every detected face; empty when none was found or faces=off."},
+    "face_detected": {"type": "boolean",
+                      "description": "False: no face was found (or faces=off) and the whole image was classified."},
+    "image": SIZE,
+    "latency_ms": {"type": "number", "minimum": 0},
+    "explanation": {"$ref": "#/components/schemas/Explanation"},
+}
 # Option values the server accepts (any case, surrounding spaces ignored); anything else is a 400.
 FACES_OPTION = {"type": "string", "enum": ["on", "off", "1", "0", "true", "false", "yes", "no"], "default": "on"}
 EXPLAIN_OPTION = {"type": "string", "enum": ["1", "0", "true", "false", "on", "off", "yes", "no"], "default": "0"}
 
 SCHEMAS: dict[str, Any] = {
     "Prediction": {
+        "description": "The verdict on an image (media 'image') or a clip (media 'video').",
+        "oneOf": [{"$ref": "#/components/schemas/ImagePrediction"}, {"$ref": "#/components/schemas/VideoPrediction"}],
+    },
+    "ImagePrediction": {
         "type": "object",
-        "required": ["label", "probability_fake", "threshold", "model", "faces", "face_detected", "image",
-                     "latency_ms"],
+        "required": [*COMMON_REQUIRED],
+        "additionalProperties": False,
+        "properties": {**COMMON_PROPERTIES, "media": {"type": "string", "enum": ["image"]}},
+    },
+    "VideoPrediction": {
+        "type": "object",
+        "required": [*COMMON_REQUIRED, "video", "tracks", "timeline"],
         "additionalProperties": False,
         "properties": {
-            "label": {**LABEL, "description": "Verdict of the image: that of its most likely fake face."},
-            "probability_fake": {**NUMBER_0_1, "description": "Calibrated probability that the image is fake."},
-            "threshold": {**NUMBER_0_1, "description": "probability_fake >= threshold means 'fake'."},
-            "model": {"type": "object", "required": ["name", "version"], "additionalProperties": False,
-                      "properties": {"name": {"type": "string"},
-                                     "version": {"type": "string", "description": "Checkpoint content hash; "
-                                                 "for the ensemble, the members' hashes joined by '+'."}}},
+            **COMMON_PROPERTIES,
+            "media": {"type": "string", "enum": ["video"]},
+            "label": {**LABEL, "description": "Verdict of the clip: that of its most likely fake face track."},
+            "probability_fake": {**NUMBER_0_1, "description": "The most-fake track's P(fake): the mean of the "
+                                                              "most-fake half of its frames' calibrated P(fake)."},
             "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"},
-                      "description": "Every detected face; empty when none was found or faces=off."},
-            "face_detected": {"type": "boolean",
-                              "description": "False: no face was found (or faces=off) and the whole image was "
-                                             "classified."},
-            "image": {"type": "object", "required": ["width", "height"], "additionalProperties": False,
-                      "properties": {"width": {"type": "integer", "minimum": 1},
-                                     "height": {"type": "integer", "minimum": 1}}},
-            "latency_ms": {"type": "number", "minimum": 0},
-            "explanation": {"$ref": "#/components/schemas/Explanation"},
+                      "description": "The faces of the deciding frame (boxes in video pixels)."},
+            "image": {**SIZE, "description": "The video's frame size."},
+            "video": {"$ref": "#/components/schemas/VideoInfo"},
+            "tracks": {"type": "array", "items": {"$ref": "#/components/schemas/Track"},
+                       "description": "Faces linked across the sampled frames; empty when no frame had a face."},
+            "timeline": {"type": "array", "items": {
+                "type": "object", "required": ["t", "probability_fake"], "additionalProperties": False,
+                "properties": {"t": SECONDS, "probability_fake": NUMBER_0_1}},
+                "description": "One point per sampled frame: its most-fake face, or the whole frame without one."},
+        },
+    },
+    "VideoInfo": {
+        "type": "object",
+        "required": ["duration_s", "fps", "width", "height", "codec", "container", "frames_sampled"],
+        "additionalProperties": False,
+        "properties": {"duration_s": SECONDS, "fps": {"type": "number", "minimum": 0},
+                       "width": {"type": "integer", "minimum": 0}, "height": {"type": "integer", "minimum": 0},
+                       "codec": {"type": "string"}, "container": {"type": "string",
+                                                                  "enum": ["mp4", "mov", "webm", "mkv", "avi"]},
+                       "frames_sampled": {"type": "integer", "minimum": 1}},
+    },
+    "Track": {
+        "type": "object",
+        "required": ["id", "probability_fake", "label", "thumbnail_jpeg", "frames"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "integer", "minimum": 1},
+            "probability_fake": NUMBER_0_1,
+            "label": LABEL,
+            "thumbnail_jpeg": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/jpeg",
+                               "description": "The track's most-fake face crop, at most 96 px."},
+            "frames": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["t", "box", "probability_fake"], "additionalProperties": False,
+                "properties": {"t": SECONDS, "box": BOX, "probability_fake": NUMBER_0_1}}},
         },
     },
     "Face": {
@@ -57,13 +110,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Explanation": {
         "type": "object",
-        "required": ["heatmap_png", "box"],
+        "required": ["heatmap_png", "box", "target", "note"],
         "additionalProperties": False,
         "properties": {
-            "heatmap_png": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/png",
-                            "description": "Grad-CAM heat map (RGBA, alpha follows the heat) sized exactly "
-                                           "box width x height."},
+            "heatmap_png": {"type": ["string", "null"], "contentEncoding": "base64", "contentMediaType": "image/png",
+                            "description": "Grad-CAM heat map of the decided class (RGBA, alpha follows the heat) "
+                                           "sized exactly box width x height; null when no region pushed toward it."},
             "box": {**BOX, "description": "Where the heat map goes: the deciding face's box, or the whole image."},
+            "target": {**LABEL, "description": "The class the map explains: the verdict."},
+            "note": {"type": ["string", "null"], "description": "Why there is no map, in words (else null)."},
+            "t": {**SECONDS, "description": "Clips only: the time of the deciding frame."},
         },
     },
     "ModelList": {
@@ -105,6 +161,8 @@ SCHEMAS: dict[str, Any] = {
             "accepted_types": {"type": "array", "items": {"type": "string"}},
             "max_pixels": {"type": "integer"},
             "min_side": {"type": "integer"},
+            "max_bytes": {"type": "integer"},
+            "max_duration_s": {"type": "number"},
         },
     },
 }
@@ -113,11 +171,12 @@ STATUS_NOTES = {
     "400": "No file, empty (0-byte) file, or an invalid option value.",
     "404": "Unknown model (the problem lists known_models).",
     "405": "Method not allowed.",
-    "413": "Upload larger than the size limit.",
-    "415": "Not an image, or an image format that is not accepted (the format is read from the bytes, not the "
-           "file name or Content-Type).",
-    "422": "An accepted format that cannot be used: truncated/corrupt pixel data, too many pixels "
-           "(decompression bomb), or a side shorter than the minimum.",
+    "413": "Upload larger than the size limit: the request limit (clips), or the smaller image limit.",
+    "415": "Not an image or clip, or a format or video codec that is not accepted (the format is read from the "
+           "bytes, not the file name or Content-Type).",
+    "422": "An accepted format that cannot be used: truncated/corrupt pixel or video data, too many pixels "
+           "(decompression bomb, frames over 4K), a side shorter than the minimum, a clip longer than the "
+           "duration limit, or a file with no video stream.",
     "503": "No model is loaded.",
 }
 
@@ -143,32 +202,41 @@ def option(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
 def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     """The OpenAPI 3.1 document; every path is also served under the /api prefix."""
     accepted = list(config.get("ACCEPTED_TYPES", []))
-    limit = config.get("MAX_CONTENT_LENGTH")
-    # Non-empty bytes; whether they are a usable image only decoding can tell (415/422 otherwise).
+    accepted_video = list(config.get("ACCEPTED_VIDEO_TYPES", []))
+    max_frames = int(config.get("VIDEO_MAX_FRAMES", 64))
+    # Non-empty bytes; whether they are a usable image or clip only decoding can tell (415/422 otherwise).
     binary = {"type": "string", "format": "binary", "minLength": 1, "contentMediaType": "application/octet-stream"}
+    frames = {"type": "integer", "minimum": 1, "maximum": max_frames,
+              "default": int(config.get("VIDEO_DEFAULT_FRAMES", 16))}
     predict = {
-        "summary": "Classify an image as real or fake",
+        "summary": "Classify an image or a clip as real or fake",
         "description": (
-            "Detects every face (YuNet by default), classifies a square crop of each and gives the image the verdict of its "
-            "most likely fake face; with no face (or faces=off) the whole image is classified. The image is "
-            f"processed in memory and never stored. Accepted formats: {', '.join(accepted)} (GIF: first frame). "
-            f"Upload limit: {limit} bytes."),
+            "Detects every face (YuNet by default), classifies a square crop of each and gives the image the verdict "
+            "of its most likely fake face; with no face (or faces=off) the whole image is classified. A clip "
+            "(recognised from its bytes: mp4, mov, webm, mkv, avi) has `frames` frames sampled uniformly over its "
+            "duration; the faces are linked into tracks across frames, and the clip gets the verdict of its most "
+            "likely fake track. Uploads are processed in memory and never stored. Accepted images: "
+            f"{', '.join(accepted)} (GIF and animated WebP: first frame), at most {config.get('IMAGE_MAX_BYTES')} "
+            f"bytes. Accepted clips: {', '.join(accepted_video)}, at most {config.get('VIDEO_MAX_BYTES')} bytes and "
+            f"{config.get('VIDEO_MAX_DURATION_S')} s."),
         "parameters": [
             option("model", "A model name from /models, or 'ensemble' (mean of all models). Default: the "
                             "server's default model.", {"type": "string"}),
             option("faces", "on: detect faces and classify each; off: classify the whole image.", FACES_OPTION),
             option("explain", "1: add a Grad-CAM heat map of the deciding region.", EXPLAIN_OPTION),
+            option("frames", f"Clips: how many frames to sample (1-{max_frames}); ignored for images.", frames),
         ],
         "requestBody": {
             "required": True,
             "content": {
                 "multipart/form-data": {"schema": {
                     "type": "object",
-                    "properties": {"file": {**binary, "description": "The image (the field may also be named 'image')."},
+                    "properties": {"file": {**binary, "description": "The image or clip (the field may also be named "
+                                                                     "'image')."},
                                    "image": binary, "model": {"type": "string"}, "faces": FACES_OPTION,
-                                   "explain": EXPLAIN_OPTION},
+                                   "explain": EXPLAIN_OPTION, "frames": frames},
                     "anyOf": [{"required": ["file"]}, {"required": ["image"]}]}},
-                **{mime: {"schema": binary} for mime in accepted},
+                **{mime: {"schema": binary} for mime in [*accepted, *accepted_video]},
                 "application/octet-stream": {"schema": binary},
             },
         },

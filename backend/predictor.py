@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,11 +14,12 @@ import numpy as np
 from PIL import Image
 
 from pipeline import constants as C
-from pipeline.analysis import analyse_image
+from pipeline.analysis import ClipAnalysis, FaceCrops, TrackResult, analyse_clip, analyse_image, frame_regions
 from pipeline.errors import UserError
-from pipeline.faces import FaceDetector
+from pipeline.faces import Box, FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.torch_runtime import Classifier
+from pipeline.video import ClipInfo, SampledFrame
 
 from .gradcam import GradCam, heatmap_png
 from .problems import ApiProblem
@@ -24,6 +27,7 @@ from .problems import ApiProblem
 logger = logging.getLogger(__name__)
 
 ENSEMBLE = "ensemble"
+THUMBNAIL_SIDE = 96
 RUNTIMES = ("torch", "onnx")
 
 
@@ -149,28 +153,103 @@ def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Class
         return classifier
 
 
+def face_entries(regions: FaceCrops, probabilities: np.ndarray, deciding: int | None, predictor: Predictor,
+                 factor: float = 1.0) -> list[dict[str, Any]]:
+    """The `faces` of an answer (empty without faces); boxes and landmarks scaled by `factor` to original pixels."""
+    return [
+        {"box": scaled_box(box, factor), "probability_fake": float(p), "label": predictor.label(float(p)),
+         "deciding": i == deciding, "detector_score": round(face.score, 4),
+         "landmarks": [[round(x * factor, 1), round(y * factor, 1)] for x, y in face.landmarks]}
+        for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, probabilities))
+    ]
+
+
+def scaled_box(box: Box, factor: float) -> list[int]:
+    """[x, y, w, h] of a box found on a scaled copy, in original pixels."""
+    return box.as_list() if factor == 1.0 else [round(v * factor) for v in box.as_list()]
+
+
+def explanation(predictor: Predictor, crop: Image.Image, box: list[int], label: str) -> dict[str, Any]:
+    """Grad-CAM of the decided class over the deciding region, or a sentence when no region pushed toward it."""
+    started = time.perf_counter()
+    cam = predictor.explainer(crop, target=label)
+    logger.debug("Grad-CAM took %.1f ms", (time.perf_counter() - started) * 1000)
+    if float(cam.max()) <= 0:
+        return {"heatmap_png": None, "box": box, "target": label,
+                "note": f"No region pushed the model toward '{label}': its evidence is spread evenly over the face."}
+    return {"heatmap_png": heatmap_png(cam, (box[2], box[3])), "box": box, "target": label, "note": None}
+
+
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
             crop_scale: float = C.CROP_SCALE) -> dict[str, Any]:
     """The /predict answer for a decoded RGB image (without latency_ms)."""
     analysis = analyse_image(image, predictor.probabilities, detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
+    label = predictor.label(analysis.probability_fake)
     result: dict[str, Any] = {
-        "label": predictor.label(analysis.probability_fake),
+        "media": "image",
+        "label": label,
         "probability_fake": analysis.probability_fake,
         "threshold": predictor.threshold,
         "model": {"name": predictor.name, "version": predictor.version},
-        "faces": [
-            {"box": box.as_list(), "probability_fake": float(p), "label": predictor.label(float(p)),
-             "deciding": i == deciding, "detector_score": round(face.score, 4), "landmarks": face.landmark_list()}
-            for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, analysis.probabilities))
-        ],
+        "faces": face_entries(regions, analysis.probabilities, deciding, predictor),
         "face_detected": regions.face_detected,
         "image": {"width": image.width, "height": image.height},
     }
     if explain:
-        started = time.perf_counter()
-        box = regions.boxes[deciding]
-        cam = predictor.explainer(regions.crops[deciding])
-        result["explanation"] = {"heatmap_png": heatmap_png(cam, (box.w, box.h)), "box": box.as_list()}
-        logger.debug("Grad-CAM took %.1f ms", (time.perf_counter() - started) * 1000)
+        result["explanation"] = explanation(predictor, regions.crops[deciding], regions.boxes[deciding].as_list(), label)
     return result
+
+
+def predict_clip(info: ClipInfo, frames: list[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
+                 explain: bool, crop_scale: float = C.CROP_SCALE,
+                 aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
+    """The /predict answer for a clip's sampled frames (without latency_ms)."""
+    regions = [frame_regions(frame.image, detector, crop_scale) for frame in frames]
+    analysis = analyse_clip([frame.t for frame in frames], regions, predictor.probabilities, aggregation)
+    factors = [info.width / frame.image.width if info.width else 1.0 for frame in frames]
+    frame_index, region_index = analysis.deciding
+    deciding = analysis.frames[frame_index]
+    label = predictor.label(analysis.probability_fake)
+    result: dict[str, Any] = {
+        "media": "video",
+        "label": label,
+        "probability_fake": analysis.probability_fake,
+        "threshold": predictor.threshold,
+        "model": {"name": predictor.name, "version": predictor.version},
+        "faces": face_entries(deciding.regions, deciding.probabilities, region_index, predictor, factors[frame_index]),
+        "face_detected": analysis.face_detected,
+        "image": {"width": info.width, "height": info.height},
+        "video": info.as_dict(len(frames)),
+        "tracks": [track_entry(track, analysis, factors, predictor) for track in analysis.tracks],
+        "timeline": [{"t": t, "probability_fake": round(p, 6)} for t, p in analysis.timeline()],
+    }
+    if explain:
+        box = scaled_box(deciding.regions.boxes[region_index], factors[frame_index])
+        result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, label),
+                                 "t": analysis.times[frame_index]}
+    return result
+
+
+def track_entry(track: TrackResult, analysis: ClipAnalysis, factors: list[float], predictor: Predictor) -> dict:
+    """One face track of a clip: aggregate score, a thumbnail of its most-fake face, and every sighting."""
+    sightings = track.track.sightings
+    best = sightings[track.deciding_sighting]
+    return {
+        "id": track.track.id,
+        "probability_fake": round(track.probability_fake, 6),
+        "label": predictor.label(track.probability_fake),
+        "thumbnail_jpeg": thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face]),
+        "frames": [{"t": analysis.times[s.frame],
+                    "box": scaled_box(analysis.frames[s.frame].regions.boxes[s.face], factors[s.frame]),
+                    "probability_fake": round(p, 6)} for s, p in zip(sightings, track.probabilities)],
+    }
+
+
+def thumbnail_jpeg(crop: Image.Image, side: int = THUMBNAIL_SIDE) -> str:
+    """A small base64 JPEG of a face crop, for the page's track list."""
+    small = crop.copy()
+    small.thumbnail((side, side), Image.BILINEAR)
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=80)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import io
-from typing import IO, Iterable
+from typing import IO, Any, Iterable, Mapping
 
 from flask import Request
 from PIL import Image
 
 from pipeline.media import FORMAT_MIME_TYPES, IMAGE_DECODE_ERRORS, decode_image
+from pipeline.video import ClipInfo, VideoProblem, clip_mime_type, read_clip
 
 from .problems import ApiProblem
 
 UPLOAD_FIELDS = ("file", "image")
-# Raw bodies are accepted with these content types besides image/*.
+# Raw bodies are accepted with these content types besides image/* and video/*.
 RAW_BODY_TYPES = ("application/octet-stream",)
 
 
@@ -28,24 +29,25 @@ class InMemoryRequest(Request):
 
 
 def read_upload(request: Request) -> bytes:
-    """The uploaded image bytes: multipart field `file` or `image`, or a raw body with an image content type."""
+    """The uploaded bytes: multipart field `file` or `image`, or a raw body with an image or video content type."""
     mimetype = request.mimetype
     if mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         storage = next((request.files[name] for name in UPLOAD_FIELDS if name in request.files), None)
         if storage is None:
-            raise ApiProblem(400, "missing-file", "No image uploaded",
-                             "Send the image as multipart form field 'file' (or 'image'), or as the raw request "
-                             "body with an image Content-Type.", accepted_fields=list(UPLOAD_FIELDS))
+            raise ApiProblem(400, "missing-file", "No file uploaded",
+                             "Send the image or clip as multipart form field 'file' (or 'image'), or as the raw "
+                             "request body with an image or video Content-Type.", accepted_fields=list(UPLOAD_FIELDS))
         data = storage.read()
     else:
         data = request.get_data(cache=False)
         if not data and not mimetype:
-            raise ApiProblem(400, "missing-file", "No image uploaded",
-                             "The request has no body. Send the image as multipart form field 'file' or as the raw "
-                             "request body with an image Content-Type.", accepted_fields=list(UPLOAD_FIELDS))
-        if mimetype and not (mimetype.startswith("image/") or mimetype in RAW_BODY_TYPES):
+            raise ApiProblem(400, "missing-file", "No file uploaded",
+                             "The request has no body. Send the image or clip as multipart form field 'file' or as "
+                             "the raw request body with an image or video Content-Type.",
+                             accepted_fields=list(UPLOAD_FIELDS))
+        if mimetype and not (mimetype.startswith(("image/", "video/")) or mimetype in RAW_BODY_TYPES):
             raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
-                             f"A raw request body must have an image Content-Type, not {mimetype!r}.")
+                             f"A raw request body must have an image or video Content-Type, not {mimetype!r}.")
     if not data:
         raise ApiProblem(400, "empty-file", "Empty upload", "The uploaded file is empty (0 bytes).")
     return data
@@ -87,6 +89,30 @@ def decode_upload(data: bytes, accepted_types: Iterable[str], max_pixels: int, m
         raise ApiProblem(422, "undecodable-image", "Image cannot be decoded",
                          f"The file starts like a {image_format} image but its pixel data is truncated or "
                          "corrupt.") from None
+
+
+def check_image_size(data: bytes, max_bytes: int) -> None:
+    """Images have a smaller limit than clips (the request limit is the clips' one): 413 past it."""
+    if len(data) > max_bytes:
+        raise ApiProblem(413, "image-too-large-file", "Image file too large",
+                         f"The image is {len(data)} bytes; images may be at most {max_bytes} bytes "
+                         "(clips have their own, larger limit).", max_bytes=max_bytes)
+
+
+def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: int) -> tuple[ClipInfo, list]:
+    """Check a clip against the video limits and decode its sampled frames; ApiProblem if unusable."""
+    if clip_mime_type(container) not in set(config["ACCEPTED_VIDEO_TYPES"]):
+        raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
+                         f"{container} clips are not accepted.", accepted_types=sorted(config["ACCEPTED_VIDEO_TYPES"]))
+    if len(data) > int(config["VIDEO_MAX_BYTES"]):
+        raise ApiProblem(413, "video-too-large-file", "Clip file too large",
+                         f"The clip is {len(data)} bytes; at most {config['VIDEO_MAX_BYTES']} bytes are accepted.",
+                         max_bytes=int(config["VIDEO_MAX_BYTES"]))
+    try:
+        return read_clip(data, container, frames, float(config["VIDEO_MAX_DURATION_S"]),
+                         int(config["VIDEO_MAX_PIXELS"]), int(config["MIN_IMAGE_SIDE"]))
+    except VideoProblem as problem:
+        raise ApiProblem(problem.status, problem.slug, problem.title, problem.detail, **problem.extras) from None
 
 
 def too_many_pixels(max_pixels: int) -> ApiProblem:

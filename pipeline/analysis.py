@@ -1,5 +1,6 @@
-"""Scoring an image the one way the server, the predict command and training's crop cache all share:
-detect every face, cut its square crop, score all crops in one batch, and let the most-likely-fake face decide.
+"""Scoring an image or a clip the one way the server, the predict command and training all share: detect every
+face, cut its square crop, score all crops in one batch, and let the most-likely-fake face (for a clip, the
+most-likely-fake face track) decide.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from PIL import Image
 
 from . import constants as C
 from .faces import Box, Face, FaceDetector, square_crop_box
+from .tracks import Track, aggregate, link_tracks
 
 # Calibrated P(fake) for a list of RGB crops, scored together (Scorer.probabilities, or an ensemble's mean).
 ScoreFunction = Callable[[Sequence[Image.Image]], np.ndarray]
@@ -74,3 +76,74 @@ def analyse_image(image: Image.Image, score: ScoreFunction, detector: FaceDetect
                   scale: float = C.CROP_SCALE) -> ImageAnalysis:
     """Detect, crop and score one image; its verdict is that of its most likely fake face."""
     return score_regions([face_crops(image, detector, scale)], score)[0]
+
+
+@dataclass
+class TrackResult:
+    """A track with the probability of each of its sightings and the aggregate."""
+
+    track: Track
+    probabilities: list[float]
+    probability_fake: float
+
+    @property
+    def deciding_sighting(self) -> int:
+        """Index (in the track) of its most-fake sighting."""
+        return int(np.argmax(self.probabilities))
+
+
+@dataclass
+class ClipAnalysis:
+    """Every sampled frame's regions and probabilities, the face tracks, and the clip's verdict."""
+
+    times: list[float]
+    frames: list[ImageAnalysis]
+    tracks: list[TrackResult]
+    probability_fake: float
+
+    @property
+    def face_detected(self) -> bool:
+        """True when any sampled frame had a face."""
+        return bool(self.tracks)
+
+    @property
+    def deciding(self) -> tuple[int, int]:
+        """(frame index, region index) that decides: the deciding track's most-fake face, or the most-fake frame."""
+        if self.tracks:
+            best = max(self.tracks, key=lambda result: result.probability_fake)
+            sighting = best.track.sightings[best.deciding_sighting]
+            return sighting.frame, sighting.face
+        frame = int(np.argmax([analysis.probability_fake for analysis in self.frames]))
+        return frame, 0
+
+    def timeline(self) -> list[tuple[float, float]]:
+        """(t, P(fake)) of every sampled frame: its most-fake face, or the whole frame when it has none."""
+        return [(t, analysis.probability_fake) for t, analysis in zip(self.times, self.frames)]
+
+
+def frame_regions(image: Image.Image, detector: FaceDetector | None, scale: float = C.CROP_SCALE,
+                  whole_frame_side: int = C.VIDEO_WHOLE_FRAME_SIDE) -> FaceCrops:
+    """A clip frame's face crops; a frame without faces is kept as a copy at most whole_frame_side long, so a
+    clip of many big frames holds little memory while it waits for its one batch through the model."""
+    regions = face_crops(image, detector, scale)
+    if not regions.face_detected and max(image.size) > whole_frame_side:
+        small = image.copy()
+        small.thumbnail((whole_frame_side, whole_frame_side), Image.BILINEAR)
+        regions.crops = [small]
+    return regions
+
+
+def analyse_clip(times: Sequence[float], regions: Sequence[FaceCrops], score: ScoreFunction,
+                 aggregation: str = C.TRACK_AGGREGATION) -> ClipAnalysis:
+    """Score every crop of every sampled frame in one batch, link faces into tracks, and aggregate each track."""
+    frames = score_regions(regions, score)
+    tracks = link_tracks([region.faces for region in regions])
+    results = []
+    for track in tracks:
+        probabilities = [float(frames[s.frame].probabilities[s.face]) for s in track.sightings]
+        results.append(TrackResult(track, probabilities, aggregate(probabilities, aggregation)))
+    if results:
+        probability = max(result.probability_fake for result in results)
+    else:
+        probability = aggregate([analysis.probability_fake for analysis in frames], aggregation)
+    return ClipAnalysis(list(times), frames, results, probability)

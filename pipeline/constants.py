@@ -55,3 +55,16 @@ YUNET_SHA256 = "daede24002cc8590f457998cc5e6c9e8b82f45f6bd969506a8913cd4ed10a2d3
 CROP_SCALE = 2.0
 # A JPEG whose shorter side is at least twice this is decoded at 1/2, 1/4 or 1/8 scale, keeping it >= this.
 DECODE_MIN_SIDE = 1024
+
+# Clips (pipeline/video.py). Frames are sampled uniformly over the duration and scaled to VIDEO_FRAME_MAX_SIDE.
+MIN_IMAGE_SIDE = 16
+MAX_VIDEO_DURATION_S = 600
+MAX_VIDEO_PIXELS = 4096 * 2160  # DCI 4K; 8K frames cost ~50 MB each to decode
+VIDEO_FRAME_MAX_SIDE = 1280
+DEFAULT_VIDEO_FRAMES = 16
+MAX_VIDEO_FRAMES = 64
+# Faces in consecutive sampled frames belong to one track when their boxes overlap this much (IoU).
+TRACK_IOU = 0.3
+TRACK_AGGREGATION = "top_half_mean"
+# A clip frame without a face is kept (for its whole-frame score) as a copy at most this long.
+VIDEO_WHOLE_FRAME_SIDE = 448

@@ -20,7 +20,16 @@ FORMAT_MIME_TYPES: dict[str, str] = {
     "BMP": "image/bmp",
     "DIB": "image/bmp",
     "GIF": "image/gif",
+    "HEIF": "image/heic",  # iPhone photos (HEIC), through pillow-heif
+    "AVIF": "image/avif",
 }
+
+try:  # HEIC/HEIF photos; without pillow-heif they are answered as an unsupported format
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+except ImportError:  # pragma: no cover - pillow-heif is in requirements.txt
+    pillow_heif = None
 
 # EXIF orientations 5-8 swap width and height.
 TRANSPOSED_ORIENTATIONS = {5, 6, 7, 8}

@@ -30,6 +30,10 @@ def errors(value: Any, schema: dict[str, Any], document: dict[str, Any], path: s
     """Every violation of a schema by a value, as readable strings."""
     schema = resolve(schema, document)
     found: list[str] = []
+    if "oneOf" in schema:
+        matching = [option for option in schema["oneOf"] if not errors(value, option, document, path)]
+        if len(matching) != 1:
+            found.append(f"{path}: matches {len(matching)} of the oneOf schemas, not exactly 1")
     if "type" in schema:
         names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(type_ok(value, name) for name in names):

@@ -75,8 +75,27 @@ def test_explain_returns_heatmap_of_the_box_size(client, model):
     assert_prediction(client, body)
     explanation = body["explanation"]
     assert explanation["box"] == [0, 0, 80, 80]
-    heatmap = Image.open(io.BytesIO(base64.b64decode(explanation["heatmap_png"])))
-    assert heatmap.format == "PNG" and heatmap.mode == "RGBA" and heatmap.size == (80, 80)
+    assert explanation["target"] == body["label"]  # the map explains the verdict, whichever it is
+    if explanation["heatmap_png"] is None:
+        assert "No region pushed the model toward" in explanation["note"]
+    else:
+        heatmap = Image.open(io.BytesIO(base64.b64decode(explanation["heatmap_png"])))
+        assert heatmap.format == "PNG" and heatmap.mode == "RGBA" and heatmap.size == (80, 80)
+        assert explanation["note"] is None
+
+
+def test_grad_cam_of_either_class_is_never_empty_for_both(tiny_checkpoint):
+    """The 'real' map is where the 'fake' evidence is negative: a real verdict gets a map too (it used to be blank)."""
+    from backend.gradcam import GradCam
+    from pipeline.torch_runtime import Classifier
+
+    explainer = GradCam(Classifier.from_checkpoint(tiny_checkpoint))
+    for seed in range(3):
+        image = Image.open(io.BytesIO(face_png(seed, 96))).convert("RGB")
+        fake, real = explainer(image, target="fake"), explainer(image, target="real")
+        assert fake.shape == real.shape and fake.max() <= 1 and real.max() <= 1
+        assert fake.max() > 0 or real.max() > 0
+        assert not (fake > 0.5).any() or not (real > 0.5)[fake > 0.5].all()  # different regions, not one map twice
 
 
 def test_same_probability_as_classifier(client, tiny_checkpoint):
@@ -166,8 +185,12 @@ def test_default_upload_limit_comes_from_limits_json(app):
     from pipeline.constants import REPO_ROOT
 
     limits = json.loads((REPO_ROOT / "config" / "limits.json").read_text())
-    assert app.config["MAX_CONTENT_LENGTH"] == limits["max_upload_bytes"]
+    assert app.config["IMAGE_MAX_BYTES"] == limits["max_upload_bytes"]
+    assert app.config["VIDEO_MAX_BYTES"] == limits["max_video_upload_bytes"]
+    assert app.config["MAX_CONTENT_LENGTH"] == max(limits["max_upload_bytes"], limits["max_video_upload_bytes"])
     assert app.config["ACCEPTED_TYPES"] == limits["accepted_types"]
+    assert app.config["ACCEPTED_VIDEO_TYPES"] == limits["accepted_video_types"]
+    assert (app.config["VIDEO_DEFAULT_FRAMES"], app.config["VIDEO_MAX_FRAMES"]) == (16, 64)
 
 
 def test_default_model_from_config(model_dir, tmp_path):

@@ -1,0 +1,247 @@
+"""Clips from bytes in memory (PyAV, FFmpeg inside the wheel): recognise the container, check limits, and decode
+only the frames that are sampled, spread uniformly over the duration by seeking. No temp files, no subprocess."""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from typing import Iterator
+
+from PIL import Image
+
+from . import constants as C
+from .errors import UserError
+
+logger = logging.getLogger(__name__)
+
+# ISO-BMFF brands of still images (HEIC/HEIF/AVIF photos share the container with mp4/mov).
+IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis", b"mif2"}
+# Top-level boxes that may open a QuickTime file before (or instead of) 'ftyp'.
+QUICKTIME_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+CONTAINER_MIME_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "video/webm",
+                        "mkv": "video/x-matroska", "avi": "video/x-msvideo"}
+
+
+class VideoProblem(UserError):
+    """A clip that cannot be used, with the API problem it becomes (status, slug, title)."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, **extras):
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail, self.extras = status, slug, title, detail, extras
+
+
+@dataclass(frozen=True)
+class ClipInfo:
+    """What the container says about its video stream."""
+
+    container: str
+    codec: str
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+
+    def as_dict(self, frames_sampled: int) -> dict:
+        """The `video` member of an answer."""
+        return {"duration_s": round(self.duration_s, 3), "fps": round(self.fps, 3), "width": self.width,
+                "height": self.height, "codec": self.codec, "container": self.container,
+                "frames_sampled": frames_sampled}
+
+
+@dataclass
+class SampledFrame:
+    """A decoded frame (RGB, at most max_side long) and its time in seconds."""
+
+    t: float
+    image: Image.Image
+
+
+def sniff_container(data: bytes) -> str | None:
+    """The video container the bytes start with (mp4, mov, webm, mkv, avi), or None (an image or unknown)."""
+    head = data[:64]
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in IMAGE_BRANDS:
+            return None
+        return "mov" if brand == b"qt  " else "mp4"
+    if head[4:8] in QUICKTIME_BOXES and len(data) >= 16:
+        return "mov"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "webm" if b"webm" in head else "mkv"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "avi"
+    return None
+
+
+def open_container(data: bytes):
+    """A PyAV container reading the bytes in memory; VideoProblem if FFmpeg cannot read it."""
+    import av
+
+    try:
+        return av.open(io.BytesIO(data), mode="r", options={"probesize": "5000000"})
+    except (av.error.FFmpegError, ValueError, OSError) as error:
+        raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
+                           "The file looks like a video but cannot be read (truncated or corrupt: "
+                           f"{error.__class__.__name__}).") from None
+
+
+def video_stream(container):
+    """The first video stream; VideoProblem if there is none or its codec cannot be decoded."""
+    if not container.streams.video:
+        raise VideoProblem(422, "no-video-stream", "No video in the file",
+                           "The file has no video stream (audio only?). Upload a clip with a picture.")
+    stream = container.streams.video[0]
+    if stream.codec_context is None or not stream.codec_context.is_decoder:
+        raise VideoProblem(415, "unsupported-codec", "Unsupported video codec",
+                           f"The clip's video codec ({stream.codec_context.name if stream.codec_context else '?'}) "
+                           "cannot be decoded here. Use H.264, H.265, VP8, VP9, AV1 or Motion-JPEG.")
+    stream.thread_type = "AUTO"
+    return stream
+
+
+def clip_duration(container, stream) -> float:
+    """Duration in seconds from the stream or container header, else from the last packet's time (demux only)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration:
+        return container.duration / 1_000_000
+    last = 0.0
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.time_base:
+            last = max(last, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    container.seek(0)
+    return last
+
+
+def probe_clip(container, container_name: str, max_duration_s: float, max_pixels: int, min_side: int) -> ClipInfo:
+    """The clip's facts, checked against the limits before any frame is decoded."""
+    stream = video_stream(container)
+    context = stream.codec_context
+    width, height = int(context.width or 0), int(context.height or 0)
+    if width * height > max_pixels:
+        raise VideoProblem(422, "video-too-large", "Video frames too large",
+                           f"The clip's frames are {width}x{height}; at most {max_pixels} pixels per frame are "
+                           "accepted (4K).", max_pixels=max_pixels)
+    if width and height and min(width, height) < min_side:
+        raise VideoProblem(422, "video-too-small", "Video frames too small",
+                           f"The clip's frames are {width}x{height} pixels; each side must be at least {min_side}.",
+                           min_side=min_side)
+    duration = clip_duration(container, stream)
+    if duration > max_duration_s:
+        raise VideoProblem(422, "video-too-long", "Clip too long",
+                           f"The clip lasts {format_duration(duration)}; at most {format_duration(max_duration_s)} "
+                           "are accepted.", max_duration_s=max_duration_s)
+    fps = float(stream.average_rate or stream.guessed_rate or 0)
+    return ClipInfo(container_name, context.name, width, height, fps, duration)
+
+
+def format_duration(seconds: float) -> str:
+    """'1 h 02 min', '12 min 05 s' or '4.2 s'."""
+    if seconds >= 3600:
+        return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
+    if seconds >= 60:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{seconds:.1f} s"
+
+
+def sample_times(duration_s: float, count: int) -> list[float]:
+    """`count` times spread uniformly over the clip: the centres of equal slices (never the very first/last)."""
+    if duration_s <= 0:
+        return [0.0]
+    return [(index + 0.5) * duration_s / count for index in range(count)]
+
+
+def downscaled(frame, max_side: int) -> Image.Image:
+    """A decoded frame as RGB, scaled in FFmpeg (swscale) so its long side is at most max_side."""
+    scale = min(1.0, max_side / max(frame.width, frame.height))
+    width, height = max(2, round(frame.width * scale)), max(2, round(frame.height * scale))
+    return frame.to_image(width=width, height=height, interpolation="AREA" if scale < 1 else None)
+
+
+def keyframe_times(container, stream) -> list[float]:
+    """Times of the stream's keyframes, from the packets alone (demuxing is cheap; nothing is decoded)."""
+    times = []
+    for packet in container.demux(stream):
+        if packet.is_keyframe and packet.pts is not None and packet.time_base:
+            times.append(float(packet.pts * packet.time_base))
+    container.seek(0)
+    return sorted(times)
+
+
+class FrameSampler:
+    """Decodes the frames nearest to increasing target times, seeking only when a keyframe lies between the
+    current position and the next target (otherwise decoding on is cheaper than seeking back to a keyframe)."""
+
+    def __init__(self, container, stream):
+        self.container, self.stream = container, stream
+        self.keyframes = keyframe_times(container, stream)
+        self.frames = None
+        self.position = float("-inf")
+        self.tolerance = 0.5 / max(1.0, float(stream.average_rate or 25))
+
+    def seek_if_worth_it(self, target_s: float) -> None:
+        """Jump to the last keyframe before the target when it lies ahead of the decoder."""
+        ahead = [t for t in self.keyframes if self.position < t <= target_s + self.tolerance]
+        if self.frames is None or ahead:
+            start = ahead[-1] if ahead else 0.0
+            self.container.seek(max(0, int(start / self.stream.time_base)), stream=self.stream, backward=True)
+            self.frames = self.container.decode(self.stream)
+
+    def frame_at(self, target_s: float):
+        """The first frame at or after target_s, or the last one decoded before the stream ended or broke."""
+        import av
+
+        self.seek_if_worth_it(target_s)
+        last = None
+        try:
+            for frame in self.frames:
+                if frame.time is None:
+                    continue
+                last, self.position = frame, float(frame.time)
+                if frame.time >= target_s - self.tolerance:
+                    return frame
+        except av.error.FFmpegError as error:  # corrupt packets: keep what was decoded before them
+            logger.info("Decoding stopped near %.2f s (%s)", target_s, error.__class__.__name__)
+            self.frames = None
+        return last
+
+
+def sample_frames(container, info: ClipInfo, count: int, max_side: int) -> Iterator[SampledFrame]:
+    """Up to `count` frames spread over the clip; duplicates (clips shorter than `count` frames) dropped."""
+    import av
+
+    sampler = FrameSampler(container, container.streams.video[0])
+    seen: set[float] = set()
+    for target in sample_times(info.duration_s, count):
+        try:
+            frame = sampler.frame_at(target)
+        except (av.error.FFmpegError, ValueError) as error:
+            logger.info("Cannot seek to %.2f s (%s)", target, error.__class__.__name__)
+            continue
+        if frame is None or round(frame.time, 3) in seen:
+            continue
+        seen.add(round(frame.time, 3))
+        yield SampledFrame(round(float(frame.time), 3), downscaled(frame, max_side))
+
+
+def read_clip(data: bytes, container_name: str, count: int, max_duration_s: float = C.MAX_VIDEO_DURATION_S,
+              max_pixels: int = C.MAX_VIDEO_PIXELS, min_side: int = C.MIN_IMAGE_SIDE,
+              max_side: int = C.VIDEO_FRAME_MAX_SIDE) -> tuple[ClipInfo, list[SampledFrame]]:
+    """Check a clip and decode `count` frames spread over it; VideoProblem for anything unusable."""
+    container = open_container(data)
+    try:
+        info = probe_clip(container, container_name, max_duration_s, max_pixels, min_side)
+        frames = list(sample_frames(container, info, count, max_side))
+    finally:
+        container.close()
+    if not frames:
+        raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
+                           "No frame of the clip could be decoded (corrupt or truncated video data).")
+    return info, frames
+
+
+def clip_mime_type(container_name: str) -> str:
+    """The MIME type of a container name."""
+    return CONTAINER_MIME_TYPES[container_name]
+
