@@ -22,7 +22,7 @@ def test_schemathesis_finds_no_contract_violation(model_dir, tmp_path):
         result = subprocess.run(
             [str(SCHEMATHESIS), "--no-color", "--config-file", str(CONFIG), "run", f"{server.base}/openapi.json",
              "--checks", "all", "--max-examples", "60", "--seed", "1"],
-            capture_output=True, text=True, timeout=240)
+            capture_output=True, text=True, timeout=240, cwd=tmp_path)  # its cache stays out of the repo
         log_tail = server.log_tail()
     summary = result.stdout[-3000:]
     print(summary)
