@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from pipeline.provenance import load_trust_anchors, read_provenance
+
 from .openapi import openapi_document
 from .predictor import predict as run_prediction
 from .problems import ApiProblem
@@ -50,6 +52,9 @@ def predict():
     # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.
     detector = state().detector if faces else None
     result = run_prediction(image, predictor, detector, explain)
+    if config["PROVENANCE"]:
+        result["provenance"] = read_provenance(data, load_trust_anchors(config["PROVENANCE_TRUST_ANCHORS"]),
+                                               float(config["PROVENANCE_TIMEOUT_S"]))
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return jsonify(result)
 

@@ -244,9 +244,9 @@ def malformed_exif_jpeg() -> bytes:
     return after_soi(plain_jpeg(), app_segment(0xE1, b"Exif\x00\x00MM\x00*\xff\xff\xff\xf0" + b"\x00" * 40))
 
 
-def ztxt_bomb_png() -> bytes:
-    """A PNG whose compressed 'parameters' text inflates to 64 MB."""
-    bomb = zlib.compress(b"\x00" * (64 * 1024 * 1024), 9)
+def ztxt_bomb_png(inflated: int = 1_000_000) -> bytes:
+    """A PNG whose compressed 'parameters' text inflates to ~1 MB (Pillow refuses to open more than 1 MiB)."""
+    bomb = zlib.compress(b"\x00" * inflated, 9)
     png = encode(picture(21), "PNG")
     chunk = b"parameters\x00\x00" + bomb
     ztxt = struct.pack(">I", len(chunk)) + b"zTXt" + chunk + struct.pack(">I", zlib.crc32(b"zTXt" + chunk))
@@ -262,6 +262,32 @@ FIXTURES: dict[str, Callable[[], bytes]] = {
     "malformed-xmp-jpeg": malformed_xmp_jpeg, "entity-xmp-jpeg": entity_xmp_jpeg,
     "malformed-exif-jpeg": malformed_exif_jpeg, "ztxt-bomb-png": ztxt_bomb_png,
 }
+
+# fixture -> (verdict, evidence sources that indicate it, c2pa state)
+EXPECTED: dict[str, tuple[str, set[str], str]] = {
+    "signed-generated-jpeg": ("generated", {"c2pa"}, "untrusted"),
+    "signed-generated-png": ("generated", {"c2pa"}, "untrusted"),
+    "signed-camera-jpeg": ("camera", {"c2pa", "exif"}, "untrusted"),
+    "tampered-jpeg": ("edited", {"c2pa"}, "tampered"),
+    "a1111-png": ("generated", {"png-text"}, "none"),
+    "comfyui-png": ("generated", {"png-text"}, "none"),
+    "xmp-generated-jpeg": ("generated", {"xmp"}, "none"),
+    "phone-exif-jpeg": ("camera", {"exif"}, "none"),
+    "photoshop-jpeg": ("edited", {"exif"}, "none"),
+    "plain-jpeg": ("unknown", set(), "none"),
+    "huge-manifest-jpeg": ("unknown", set(), "skipped"),
+    "truncated-jumbf-jpeg": ("unknown", set(), "invalid"),
+    "corrupt-jumbf-jpeg": ("unknown", set(), "invalid"),
+    "malformed-xmp-jpeg": ("unknown", set(), "none"),
+    "entity-xmp-jpeg": ("unknown", set(), "none"),
+    "malformed-exif-jpeg": ("unknown", set(), "none"),
+    "ztxt-bomb-png": ("unknown", set(), "none"),
+}
+
+
+def deciding_sources(answer: dict) -> set[str]:
+    """Sources of the evidence that indicates a provenance answer's verdict."""
+    return {item["source"] for item in answer["evidence"] if item["indicates"] == answer["verdict"]}
 
 
 def get_args_parser() -> argparse.ArgumentParser:

@@ -18,38 +18,11 @@ from pipeline.metadata import MAX_TEXT_BYTES, find_metadata
 from pipeline.provenance import read_provenance
 from testdata import REPO_ROOT
 
-# fixture -> (verdict, evidence sources that indicate it, c2pa state)
-EXPECTED = {
-    "signed-generated-jpeg": ("generated", {"c2pa"}, "untrusted"),
-    "signed-generated-png": ("generated", {"c2pa"}, "untrusted"),
-    "signed-camera-jpeg": ("camera", {"c2pa", "exif"}, "untrusted"),
-    "tampered-jpeg": ("edited", {"c2pa"}, "tampered"),
-    "a1111-png": ("generated", {"png-text"}, "none"),
-    "comfyui-png": ("generated", {"png-text"}, "none"),
-    "xmp-generated-jpeg": ("generated", {"xmp"}, "none"),
-    "phone-exif-jpeg": ("camera", {"exif"}, "none"),
-    "photoshop-jpeg": ("edited", {"exif"}, "none"),
-    "plain-jpeg": ("unknown", set(), "none"),
-    "huge-manifest-jpeg": ("unknown", set(), "skipped"),
-    "truncated-jumbf-jpeg": ("unknown", set(), "invalid"),
-    "corrupt-jumbf-jpeg": ("unknown", set(), "invalid"),
-    "malformed-xmp-jpeg": ("unknown", set(), "none"),
-    "entity-xmp-jpeg": ("unknown", set(), "none"),
-    "malformed-exif-jpeg": ("unknown", set(), "none"),
-    "ztxt-bomb-png": ("unknown", set(), "none"),
-}
-
-
-def deciding_sources(answer: dict) -> set[str]:
-    """Sources of the evidence that indicates the answer's verdict."""
-    return {item["source"] for item in answer["evidence"] if item["indicates"] == answer["verdict"]}
-
-
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(fx.EXPECTED))
 def test_each_fixture_gets_its_verdict(name):
     answer = read_provenance(fx.FIXTURES[name]())
-    verdict, sources, state = EXPECTED[name]
-    assert (answer["verdict"], deciding_sources(answer), answer["c2pa"]["state"]) == (verdict, sources, state)
+    verdict, sources, state = fx.EXPECTED[name]
+    assert (answer["verdict"], fx.deciding_sources(answer), answer["c2pa"]["state"]) == (verdict, sources, state)
 
 
 def test_signed_manifest_names_its_signer_and_why_it_is_untrusted():
@@ -94,7 +67,7 @@ def test_exif_and_xmp_are_found_in_webp_avif_and_png(fmt):
     assert answer["verdict"] == "camera"
     assert blocks.exif is not None
     # Pillow writes XMP into WebP and AVIF, not into PNG.
-    assert ("xmp" in deciding_sources(answer)) == (fmt != "PNG")
+    assert ("xmp" in fx.deciding_sources(answer)) == (fmt != "PNG")
 
 
 def test_xmp_source_type_as_an_element_with_a_resource():
