@@ -96,6 +96,8 @@ def jpeg_app1(payload: bytes, blocks: MetadataBlocks) -> None:
 
 def jpeg_jumbf(payload: bytes, jumbf: dict[bytes, list[int]]) -> None:
     """One APP11 packet: 'JP', box instance (2), sequence (4), then the superbox (its header repeated per packet)."""
+    if len(payload) < 16:  # a segment cut short by the end of the file
+        return
     instance, sequence = payload[2:4], struct.unpack_from(">I", payload, 4)[0]
     box = payload[8:]
     declared, header = box_size(box, 0)
@@ -215,7 +217,7 @@ def heif_items(data: bytes, meta: bytes, blocks: MetadataBlocks) -> None:
     try:
         kinds = item_types(children.get(b"iinf", b""))
         extents = item_locations(children.get(b"iloc", b""))
-    except struct.error:
+    except (struct.error, IndexError):
         blocks.notes.append("HEIF item boxes are malformed; their metadata was not read")
         return
     for item, kind in kinds.items():
@@ -236,7 +238,7 @@ def item_types(iinf: bytes) -> dict[int, str]:
     while pos + 8 <= len(entries) and len(found) < MAX_BLOCKS:
         size, header = box_size(entries, pos)
         infe = entries[pos + header: pos + size]
-        if size < header or entries[pos + 4: pos + 8] != b"infe":
+        if size < header or entries[pos + 4: pos + 8] != b"infe" or len(infe) < 12:
             break
         if infe[0] >= 2:
             wide = infe[0] >= 3
