@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     rows = []
     for name, (data, target) in cases(args.image).items():
-        first, samples = time_calls(lambda: read_provenance(data), args.iterations)
+        first, samples = time_calls(lambda data=data: read_provenance(data), args.iterations)
         answer = read_provenance(data)
         stats = percentiles(samples)
         rows.append({"case": name, "bytes": len(data), "verdict": answer["verdict"],

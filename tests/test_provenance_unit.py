@@ -8,9 +8,10 @@ import random
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 import provenance_fixtures as fx
 from pipeline import credentials, provenance
@@ -71,6 +72,14 @@ def test_exif_and_xmp_are_found_in_webp_avif_and_png(fmt):
     assert ("xmp" in fx.deciding_sources(answer)) == (fmt != "PNG")
 
 
+def test_xmp_in_a_compressed_png_itxt_chunk():
+    info = PngImagePlugin.PngInfo()
+    xmp = fx.XMP_TEMPLATE.format(attributes=f'Iptc4xmpExt:DigitalSourceType="{fx.IPTC}trainedAlgorithmicMedia"')
+    info.add_itxt("XML:com.adobe.xmp", xmp, zip=True)
+    answer = read_provenance(fx.encode(fx.picture(), "PNG", pnginfo=info))
+    assert (answer["verdict"], fx.deciding_sources(answer)) == ("generated", {"xmp"})
+
+
 def test_xmp_source_type_as_an_element_with_a_resource():
     xmp = (f'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
            f'<rdf:Description xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">'
@@ -118,7 +127,6 @@ def test_hostile_text_costs_linear_time():
 def test_a_slow_validation_is_given_up_after_the_time_budget(monkeypatch):
     def slow_store(*args):
         time.sleep(0.6)
-        return None
 
     monkeypatch.setattr(credentials, "manifest_store", slow_store)
     started = time.perf_counter()
@@ -186,3 +194,11 @@ def test_cut_or_damaged_files_never_reach_the_catch_all(name, caplog):
         answer = read_provenance(variant)
         assert answer["verdict"] in ("generated", "edited", "camera", "unknown")
         assert "the metadata could not be read" not in answer["notes"], caplog.text
+
+
+def test_concurrent_validations_share_the_context_safely():
+    """Server threads validate at the same time through one cached c2pa Context."""
+    uploads = [fx.signed_generated_jpeg(), fx.tampered_jpeg(), fx.signed_generated_png()] * 4
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        states = list(pool.map(lambda data: read_provenance(data, timeout_s=10)["c2pa"]["state"], uploads))
+    assert states == ["untrusted", "tampered", "untrusted"] * 4
