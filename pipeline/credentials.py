@@ -59,8 +59,8 @@ def read_credentials(data: bytes, blocks: MetadataBlocks, trust_anchors: str | N
     if not blocks.c2pa_declared and not blocks.c2pa_present:
         return Credentials()
     if blocks.c2pa_declared > MAX_STORE_BYTES:
-        return Credentials("skipped", f"the manifest store declares {blocks.c2pa_declared} bytes, more than the "
-                                      f"{MAX_STORE_BYTES} read")
+        return Credentials("skipped", f"the manifest store declares {blocks.c2pa_declared} bytes; stores over "
+                                      f"{MAX_STORE_BYTES} bytes are not validated")
     if blocks.c2pa_present < blocks.c2pa_declared:
         return Credentials("invalid", f"the manifest store is truncated ({blocks.c2pa_present} of "
                                       f"{blocks.c2pa_declared} bytes)")
