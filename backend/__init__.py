@@ -15,6 +15,7 @@ from flask_cors import CORS
 from pipeline import constants as C
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, shared_detector
+from pipeline.provenance import load_trust_anchors
 from pipeline.system import available_cpus
 
 from .predictor import ModelRegistry
@@ -86,6 +87,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CROP_SCALE=C.CROP_SCALE,
         DECODE_MIN_SIDE=C.DECODE_MIN_SIDE,
         CORS_ORIGINS=DEFAULT_CORS_ORIGINS,
+        PROVENANCE=True,  # read C2PA, XMP, EXIF and PNG-text provenance; off: answers have no `provenance`
+        PROVENANCE_TRUST_ANCHORS=None,  # PEM file of trusted C2PA signing roots (e.g. the C2PA trust list)
+        PROVENANCE_TIMEOUT_S=1.0,  # C2PA validation budget per upload; slower ones report state "skipped"
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
         JSON_SORT_KEYS=False,
     )
@@ -104,6 +108,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                   default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME,
                                   runtime=str(app.config["RUNTIME"]).strip().lower(), threads=threads)
     app.extensions["deepfake_detector"] = ServingState(registry, load_detector(app.config, threads))
+    try:  # read once here, so a bad path stops the start instead of failing requests
+        load_trust_anchors(app.config["PROVENANCE_TRUST_ANCHORS"])
+    except UserError as error:
+        raise RuntimeError(f"FLASK_PROVENANCE_TRUST_ANCHORS: {error}") from None
     logger.info("Serving %d model(s) from %s; default %s; runtime %s; detector %s; %d thread(s)", len(registry),
                 app.config["MODEL_DIR"], registry.default, app.config["RUNTIME"],
                 app.config["FACE_DETECTOR"] if app.config["FACE_DETECTION"] else "off", threads)

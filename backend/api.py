@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from pipeline.provenance import load_trust_anchors, read_provenance
 from pipeline.video import sniff_container
 
 from .openapi import openapi_document
@@ -76,6 +77,9 @@ def predict():
         image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
                               int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
         result = run_prediction(image, state().registry.get(model_name), detector, explain, float(config["CROP_SCALE"]))
+    if config["PROVENANCE"]:
+        result["provenance"] = read_provenance(data, load_trust_anchors(config["PROVENANCE_TRUST_ANCHORS"]),
+                                               float(config["PROVENANCE_TIMEOUT_S"]))
     result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
     return jsonify(result)
 

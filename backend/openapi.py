@@ -28,10 +28,66 @@ COMMON_PROPERTIES: dict = {
     "image": SIZE,
     "latency_ms": {"type": "number", "minimum": 0},
     "explanation": {"$ref": "#/components/schemas/Explanation"},
+    "provenance": {"$ref": "#/components/schemas/Provenance"},
 }
 # Option values the server accepts (any case, surrounding spaces ignored); anything else is a 400.
 FACES_OPTION = {"type": "string", "enum": ["on", "off", "1", "0", "true", "false", "yes", "no"], "default": "on"}
 EXPLAIN_OPTION = {"type": "string", "enum": ["1", "0", "true", "false", "on", "off", "yes", "no"], "default": "0"}
+
+NULLABLE_TEXT = {"type": ["string", "null"]}
+PROVENANCE_SCHEMAS: dict[str, Any] = {
+    "Provenance": {
+        "type": "object",
+        "description": "What the file's own metadata says about its origin (absent when the server runs with "
+                       "FLASK_PROVENANCE=false). Metadata can be stripped or forged: it never changes "
+                       "probability_fake, and its absence proves nothing.",
+        "required": ["verdict", "evidence", "c2pa", "notes"],
+        "additionalProperties": False,
+        "properties": {
+            "verdict": {"type": "string", "enum": ["generated", "edited", "camera", "unknown"],
+                        "description": "generated if any evidence says a generative tool made (part of) the image, "
+                                       "else edited, else camera, else unknown."},
+            "evidence": {"type": "array", "items": {"$ref": "#/components/schemas/Evidence"}},
+            "c2pa": {"$ref": "#/components/schemas/C2pa"},
+            "notes": {"type": "array", "items": {"type": "string"},
+                      "description": "Metadata that was malformed or skipped."},
+        },
+    },
+    "Evidence": {
+        "type": "object",
+        "required": ["source", "field", "value", "trust", "indicates"],
+        "additionalProperties": False,
+        "properties": {
+            "source": {"type": "string", "enum": ["c2pa", "xmp", "exif", "png-text"]},
+            "field": {"type": "string", "description": "A C2PA action, or the metadata field's name."},
+            "value": {"type": "string", "description": "What it says (at most 200 characters)."},
+            "trust": {"type": "string", "enum": ["valid", "untrusted", "invalid", "unsigned"],
+                      "description": "valid: covered by a C2PA signature that holds, from a trusted signer; "
+                                     "untrusted: the signature holds but its signer is not on the trust list; "
+                                     "invalid: the signature does not hold; unsigned: plain metadata."},
+            "indicates": {"type": ["string", "null"], "enum": ["generated", "edited", "camera", None]},
+        },
+    },
+    "C2pa": {
+        "type": "object",
+        "required": ["state", "reason", "signer", "issuer", "signed_at", "claim_generator", "failures"],
+        "additionalProperties": False,
+        "properties": {
+            "state": {"type": "string", "enum": ["valid", "untrusted", "tampered", "invalid", "skipped", "none"],
+                      "description": "valid: signature holds, signer trusted; untrusted: signature holds, signer "
+                                     "not trusted; tampered: the file changed after signing; invalid: unreadable "
+                                     "or failing validation; skipped: too large or too slow to validate; none: "
+                                     "no Content Credentials."},
+            "reason": NULLABLE_TEXT,
+            "signer": NULLABLE_TEXT,
+            "issuer": NULLABLE_TEXT,
+            "signed_at": NULLABLE_TEXT,
+            "claim_generator": NULLABLE_TEXT,
+            "failures": {"type": "array", "items": {"type": "string"},
+                         "description": "C2PA validation failure codes, e.g. signingCredential.untrusted."},
+        },
+    },
+}
 
 SCHEMAS: dict[str, Any] = {
     "Prediction": {
@@ -91,6 +147,7 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"t": SECONDS, "box": BOX, "probability_fake": NUMBER_0_1}}},
         },
     },
+    **PROVENANCE_SCHEMAS,
     "Face": {
         "type": "object",
         "required": ["box", "probability_fake", "label", "deciding", "detector_score", "landmarks"],

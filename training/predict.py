@@ -15,6 +15,7 @@ from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.provenance import read_provenance
 from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
 
@@ -23,7 +24,9 @@ from .cli import ArgumentParser, resolve_device, run_command
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = C.MODELS_DIR / f"{C.DEFAULT_MODEL_NAME}.pt"
-FIELDS = ["file", "label", "probability_fake", "face_detected", "faces", "error"]
+FIELDS = ["file", "label", "probability_fake", "face_detected", "faces", "error", "provenance_verdict",
+          "provenance_source"]
+NO_PROVENANCE = {"provenance_verdict": None, "provenance_source": None}
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
@@ -40,6 +43,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
                         help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
     parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
                         help="torch (any device) or onnx (ONNX Runtime on the CPU, as the server) (default torch)")
+    parser.add_argument("--provenance", choices=("on", "off"), default="on",
+                        help="on: read C2PA, XMP, EXIF and PNG-text provenance as the server does (default on)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
@@ -61,25 +66,35 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def predict_files(scorer: Scorer, files: list[Path], batch_size: int, detector: FaceDetector | None = None,
-                  decode_min_side: int | None = C.DECODE_MIN_SIDE) -> list[dict]:
+                  decode_min_side: int | None = C.DECODE_MIN_SIDE, provenance: bool = True) -> list[dict]:
     """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read."""
     rows: list[dict] = []
     for start in range(0, len(files), batch_size):
-        chunk, regions = [], []
+        chunk, regions, origins = [], [], []
         for path in files[start:start + batch_size]:
             try:
-                regions.append(face_crops(decode_image(path, decode_min_side), detector))
+                data = path.read_bytes()
+                regions.append(face_crops(decode_image(data, decode_min_side), detector))
                 chunk.append(path)
+                origins.append(provenance_columns(data) if provenance else NO_PROVENANCE)
             except IMAGE_DECODE_ERRORS as error:
                 rows.append({"file": str(path), "label": "error", "probability_fake": None, "face_detected": None,
-                             "faces": None, "error": f"not a readable image ({error.__class__.__name__})"})
-        for path, analysis in zip(chunk, score_regions(regions, scorer.probabilities)):
+                             "faces": None, "error": f"not a readable image ({error.__class__.__name__})",
+                             **NO_PROVENANCE})
+        for path, analysis, origin in zip(chunk, score_regions(regions, scorer.probabilities), origins):
             probability = analysis.probability_fake
             rows.append({"file": str(path), "label": scorer.label(probability).lower(),
                          "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
-                         "faces": len(analysis.regions.faces), "error": ""})
+                         "faces": len(analysis.regions.faces), "error": "", **origin})
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(rows, key=lambda r: order[r["file"]])
+
+
+def provenance_columns(data: bytes) -> dict[str, str]:
+    """provenance_verdict and provenance_source (the sources behind the verdict, joined by '+') of a file."""
+    answer = read_provenance(data)
+    sources = sorted({item["source"] for item in answer["evidence"] if item["indicates"] == answer["verdict"]})
+    return {"provenance_verdict": answer["verdict"], "provenance_source": "+".join(sources)}
 
 
 def load_scorer(checkpoint: Path, runtime: str, device: str) -> Scorer:
@@ -100,10 +115,11 @@ def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
         writer.writerows(rows)
     else:
         width = max(len("file"), *(len(r["file"]) for r in rows))
-        stream.write(f"{'file':<{width}}  {'label':<5}  probability_fake\n")
+        stream.write(f"{'file':<{width}}  {'label':<5}  {'provenance':<10}  probability_fake\n")
         for r in rows:
             probability = "" if r["probability_fake"] is None else f"{r['probability_fake']:.4f}"
-            stream.write(f"{r['file']:<{width}}  {r['label']:<5}  {probability or r['error']}\n")
+            origin = r.get("provenance_verdict") or "-"
+            stream.write(f"{r['file']:<{width}}  {r['label']:<5}  {origin:<10}  {probability or r['error']}\n")
 
 
 def predict(args: argparse.Namespace) -> int:
@@ -113,7 +129,7 @@ def predict(args: argparse.Namespace) -> int:
     files = expand_paths(args.paths)
     scorer = load_scorer(args.checkpoint, args.runtime, resolve_device(args.device))
     detector = create_detector(args.detector) if args.faces == "on" else None
-    rows = predict_files(scorer, files, args.batch_size, detector)
+    rows = predict_files(scorer, files, args.batch_size, detector, provenance=args.provenance == "on")
     write_rows(rows, args.format)
     failed = [r for r in rows if r["error"]]
     if failed:

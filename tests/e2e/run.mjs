@@ -6,7 +6,7 @@
 //
 // Default mode "prod": gunicorn serves frontend/dist at / and the API at /api/* on one free port.
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_PHOTO (a face photo), E2E_TIMEOUT_MS.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -249,6 +249,29 @@ async function main() {
       }
       log(`verdict: ${(await heading.innerText()).replace(/\s+/g, ' ')}, p(fake)=${value}%, faces=${count}`)
       await page.screenshot({ path: path.join(artifacts, '1-verdict.png'), fullPage: true })
+      await page.close()
+    })
+
+    await test('a C2PA-signed generated image shows its content credentials', async () => {
+      const signed = path.join(artifacts, 'signed-generated.jpg')
+      const made = spawnSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-m', 'tests.provenance_fixtures', signed], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      })
+      assert(made.status === 0, `the fixture command failed: ${made.stderr}`)
+      const page = await context.newPage()
+      await page.goto(base)
+      await page.getByLabel('Image file').setInputFiles(signed)
+      await page.getByRole('button', { name: 'Analyze image' }).click()
+      const panel = page.getByRole('region', { name: 'Content credentials' })
+      await panel.or(page.getByRole('alert')).first().waitFor()
+      const words = await panel.innerText()
+      assert(/generative AI tool/.test(words), `no generated claim: ${words}`)
+      assert(/Signed by Provenance Test Signer/.test(words), `no signer: ${words}`)
+      assert(/not on the trust list/.test(words), `untrusted signer not said: ${words}`)
+      assert(/stripped or forged/.test(words), `no caveat: ${words}`)
+      await panel.scrollIntoViewIfNeeded()
+      await page.screenshot({ path: path.join(artifacts, '4-credentials.png'), fullPage: true })
       await page.close()
     })
 

@@ -13,6 +13,7 @@ import pytest
 import requests
 from PIL import Image
 
+from provenance_fixtures import signed_generated_jpeg
 from servers import gunicorn
 from testdata import REPO_ROOT
 
@@ -47,7 +48,8 @@ def test_uploads_never_touch_the_disk(reliability_models, tmp_path):
     Image.fromarray(rng.integers(0, 255, (450, 450, 3), dtype=np.uint8)).save(big, format="PNG")
     big_png = big.getvalue()
     junk = b"UNIQUE-UPLOAD-MARKER-" + rng.bytes(2000)
-    markers = [big_png[len(big_png) // 2: len(big_png) // 2 + 64], junk[:64]]
+    signed = signed_generated_jpeg()  # validated by c2pa-python, which must read it from memory too
+    markers = [big_png[len(big_png) // 2: len(big_png) // 2 + 64], junk[:64], signed[-2000:-1936]]
     system_tmp = Path(tempfile.gettempdir())
     before = {**snapshot(system_tmp), **snapshot(REPO_ROOT)}
     with gunicorn(reliability_models, tmp_path / "server") as server:
@@ -56,12 +58,14 @@ def test_uploads_never_touch_the_disk(reliability_models, tmp_path):
             ("raw big png", lambda: requests.post(f"{server.base}/predict?explain=1", data=big_png,
                                                   headers={"Content-Type": "image/png"}, timeout=60)),
             ("junk multipart", lambda: requests.post(f"{server.base}/predict", files={"file": ("/tmp/junk.jpg", junk)}, timeout=60)),
+            ("signed jpeg", lambda: requests.post(f"{server.base}/predict", files={"file": ("signed.jpg", signed)}, timeout=60)),
             ("junk raw", lambda: requests.post(f"{server.base}/predict", data=junk,
                                                headers={"Content-Type": "application/octet-stream"}, timeout=60)),
         ]
         statuses = {name: send().status_code for name, send in requests_sent}
         assert list(server.tmp_dir.iterdir()) == [], "the server wrote to its TMPDIR"
-    assert statuses == {"multipart big png": 200, "raw big png": 200, "junk multipart": 415, "junk raw": 415}
+    assert statuses == {"multipart big png": 200, "raw big png": 200, "junk multipart": 415, "signed jpeg": 200,
+                        "junk raw": 415}
     after = {**snapshot(system_tmp), **snapshot(REPO_ROOT)}
     for path in changed(before, after):
         if tmp_path in path.parents:

@@ -15,6 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
+import provenance_fixtures as fx
 from pipeline.checkpoint import read_checkpoint
 from testdata import REPO_ROOT, TINY_IMAGE_SIZE
 from training import evaluate, package, predict, sweep, train
@@ -109,9 +110,23 @@ def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
     image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,label,probability_fake,face_detected,faces,error" and lines[1].startswith(str(image))
+    assert lines[0] == "file,label,probability_fake,face_detected,faces,error,provenance_verdict,provenance_source"
+    assert lines[1].startswith(str(image))
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "probability_fake"]
+    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "provenance", "probability_fake"]
+
+
+def test_predict_reports_provenance(tiny_checkpoint, tmp_path, capsys):
+    for name in ("a1111-png", "signed-camera-jpeg", "plain-jpeg"):
+        (tmp_path / f"{name}.{name.rsplit('-', 1)[1]}").write_bytes(fx.FIXTURES[name]())
+    assert predict.main([str(tmp_path), "--checkpoint", str(tiny_checkpoint), "--format", "json"]) == 0
+    found = {os.path.splitext(os.path.basename(row["file"]))[0]: (row["provenance_verdict"], row["provenance_source"])
+             for row in json.loads(capsys.readouterr().out)}
+    assert found == {"a1111-png": ("generated", "png-text"), "signed-camera-jpeg": ("camera", "c2pa+exif"),
+                     "plain-jpeg": ("unknown", "")}
+    assert predict.main([str(tmp_path), "--checkpoint", str(tiny_checkpoint), "--format", "json",
+                         "--provenance", "off"]) == 0
+    assert {row["provenance_verdict"] for row in json.loads(capsys.readouterr().out)} == {None}
 
 
 def test_predict_reports_unreadable_files(tiny_checkpoint, tmp_path, capsys):

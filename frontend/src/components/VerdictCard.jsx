@@ -1,4 +1,5 @@
 import { forwardRef } from 'react'
+import ContentCredentials from './ContentCredentials.jsx'
 import ProbabilityBar from './ProbabilityBar.jsx'
 
 function formatLatency(ms) {
@@ -6,7 +7,7 @@ function formatLatency(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`
 }
 
-/** Real/Fake verdict, probability bar and words, model used, latency, face summary and heatmap toggle. */
+/** Real/Fake verdict, probability bar and words, model used, latency, face summary, heatmap toggle, credentials. */
 const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
   const isFake = result.label === 'fake'
   const verdict = isFake ? 'Fake' : 'Real'
@@ -54,6 +55,7 @@ const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onTog
           <dd>{Math.round((result.threshold ?? 0.5) * 100)}%</dd>
         </div>
       </dl>
+      <ContentCredentials provenance={result.provenance} />
     </section>
   )
 })

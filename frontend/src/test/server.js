@@ -42,6 +42,33 @@ export function prediction(overrides = {}) {
   }
 }
 
+// A provenance answer as the server gives it for a C2PA-signed generated image (throwaway test signer).
+export function provenance(overrides = {}) {
+  return {
+    verdict: 'generated',
+    evidence: [
+      {
+        source: 'c2pa',
+        field: 'c2pa.created',
+        value: 'trainedAlgorithmicMedia by Fixture Diffusion 1.0',
+        trust: 'untrusted',
+        indicates: 'generated',
+      },
+    ],
+    c2pa: {
+      state: 'untrusted',
+      reason: null,
+      signer: 'Provenance Test Signer',
+      issuer: 'Provenance Test Lab',
+      signed_at: null,
+      claim_generator: 'provenance-fixtures 1.0',
+      failures: ['signingCredential.untrusted'],
+    },
+    notes: [],
+    ...overrides,
+  }
+}
+
 export function problem(status, title, detail, extra = {}) {
   return HttpResponse.json(
     { type: 'about:blank', title, status, detail, ...extra },
