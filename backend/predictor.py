@@ -14,9 +14,9 @@ import numpy as np
 from PIL import Image
 
 from pipeline import constants as C
-from pipeline.analysis import ClipAnalysis, FaceCrops, TrackResult, analyse_clip, analyse_image, frame_regions
+from pipeline.analysis import FaceCrops, analyse_clip, analyse_image
 from pipeline.errors import UserError
-from pipeline.faces import Box, FaceDetector
+from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.torch_runtime import Classifier
 from pipeline.video import ClipInfo, SampledFrame
@@ -157,16 +157,11 @@ def face_entries(regions: FaceCrops, probabilities: np.ndarray, deciding: int | 
                  factor: float = 1.0) -> list[dict[str, Any]]:
     """The `faces` of an answer (empty without faces); boxes and landmarks scaled by `factor` to original pixels."""
     return [
-        {"box": scaled_box(box, factor), "probability_fake": float(p), "label": predictor.label(float(p)),
+        {"box": box.scaled(factor), "probability_fake": float(p), "label": predictor.label(float(p)),
          "deciding": i == deciding, "detector_score": round(face.score, 4),
          "landmarks": [[round(x * factor, 1), round(y * factor, 1)] for x, y in face.landmarks]}
         for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, probabilities))
     ]
-
-
-def scaled_box(box: Box, factor: float) -> list[int]:
-    """[x, y, w, h] of a box found on a scaled copy, in original pixels."""
-    return box.as_list() if factor == 1.0 else [round(v * factor) for v in box.as_list()]
 
 
 def explanation(predictor: Predictor, crop: Image.Image, box: list[int], label: str) -> dict[str, Any]:
@@ -205,45 +200,33 @@ def predict_clip(info: ClipInfo, frames: list[SampledFrame], predictor: Predicto
                  explain: bool, crop_scale: float = C.CROP_SCALE,
                  aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
     """The /predict answer for a clip's sampled frames (without latency_ms)."""
-    regions = [frame_regions(frame.image, detector, crop_scale) for frame in frames]
-    analysis = analyse_clip([frame.t for frame in frames], regions, predictor.probabilities, aggregation)
-    factors = [info.width / frame.image.width if info.width else 1.0 for frame in frames]
+    analysis = analyse_clip(frames, info.width, predictor.probabilities, detector, crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
     label = predictor.label(analysis.probability_fake)
+    tracks = analysis.track_summaries(predictor.label)
+    for track, result in zip(tracks, analysis.tracks):
+        best = result.track.sightings[result.deciding_sighting]
+        track["thumbnail_jpeg"] = thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face])
     result: dict[str, Any] = {
         "media": "video",
         "label": label,
         "probability_fake": analysis.probability_fake,
         "threshold": predictor.threshold,
         "model": {"name": predictor.name, "version": predictor.version},
-        "faces": face_entries(deciding.regions, deciding.probabilities, region_index, predictor, factors[frame_index]),
+        "faces": face_entries(deciding.regions, deciding.probabilities, region_index, predictor,
+                              analysis.factors[frame_index]),
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},
         "video": info.as_dict(len(frames)),
-        "tracks": [track_entry(track, analysis, factors, predictor) for track in analysis.tracks],
-        "timeline": [{"t": t, "probability_fake": round(p, 6)} for t, p in analysis.timeline()],
+        "tracks": tracks,
+        "timeline": analysis.timeline(),
     }
     if explain:
-        box = scaled_box(deciding.regions.boxes[region_index], factors[frame_index])
+        box = analysis.box(frame_index, region_index)
         result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, label),
                                  "t": analysis.times[frame_index]}
     return result
-
-
-def track_entry(track: TrackResult, analysis: ClipAnalysis, factors: list[float], predictor: Predictor) -> dict:
-    """One face track of a clip: aggregate score, a thumbnail of its most-fake face, and every sighting."""
-    sightings = track.track.sightings
-    best = sightings[track.deciding_sighting]
-    return {
-        "id": track.track.id,
-        "probability_fake": round(track.probability_fake, 6),
-        "label": predictor.label(track.probability_fake),
-        "thumbnail_jpeg": thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face]),
-        "frames": [{"t": analysis.times[s.frame],
-                    "box": scaled_box(analysis.frames[s.frame].regions.boxes[s.face], factors[s.frame]),
-                    "probability_fake": round(p, 6)} for s, p in zip(sightings, track.probabilities)],
-    }
 
 
 def thumbnail_jpeg(crop: Image.Image, side: int = THUMBNAIL_SIDE) -> str:

@@ -14,6 +14,7 @@ from PIL import Image
 from . import constants as C
 from .faces import Box, Face, FaceDetector, square_crop_box
 from .tracks import Track, aggregate, link_tracks
+from .video import SampledFrame
 
 # Calibrated P(fake) for a list of RGB crops, scored together (Scorer.probabilities, or an ensemble's mean).
 ScoreFunction = Callable[[Sequence[Image.Image]], np.ndarray]
@@ -94,12 +95,16 @@ class TrackResult:
 
 @dataclass
 class ClipAnalysis:
-    """Every sampled frame's regions and probabilities, the face tracks, and the clip's verdict."""
+    """Every sampled frame's regions and probabilities, the face tracks, and the clip's verdict.
+
+    `factors` scale each frame's boxes (found on a frame at most VIDEO_FRAME_MAX_SIDE long) to video pixels.
+    """
 
     times: list[float]
     frames: list[ImageAnalysis]
     tracks: list[TrackResult]
     probability_fake: float
+    factors: list[float]
 
     @property
     def face_detected(self) -> bool:
@@ -116,9 +121,22 @@ class ClipAnalysis:
         frame = int(np.argmax([analysis.probability_fake for analysis in self.frames]))
         return frame, 0
 
-    def timeline(self) -> list[tuple[float, float]]:
-        """(t, P(fake)) of every sampled frame: its most-fake face, or the whole frame when it has none."""
-        return [(t, analysis.probability_fake) for t, analysis in zip(self.times, self.frames)]
+    def timeline(self) -> list[dict]:
+        """{t, probability_fake} of every sampled frame: its most-fake face, or the whole frame without one."""
+        return [{"t": t, "probability_fake": round(analysis.probability_fake, 6)}
+                for t, analysis in zip(self.times, self.frames)]
+
+    def box(self, frame: int, region: int) -> list[int]:
+        """[x, y, w, h] of a region in video pixels."""
+        return self.frames[frame].regions.boxes[region].scaled(self.factors[frame])
+
+    def track_summaries(self, label: Callable[[float], str]) -> list[dict]:
+        """{id, probability_fake, label, frames: [{t, box, probability_fake}]} of every track."""
+        return [{"id": result.track.id, "probability_fake": round(result.probability_fake, 6),
+                 "label": label(result.probability_fake),
+                 "frames": [{"t": self.times[s.frame], "box": self.box(s.frame, s.face), "probability_fake": round(p, 6)}
+                            for s, p in zip(result.track.sightings, result.probabilities)]}
+                for result in self.tracks]
 
 
 def frame_regions(image: Image.Image, detector: FaceDetector | None, scale: float = C.CROP_SCALE,
@@ -133,9 +151,19 @@ def frame_regions(image: Image.Image, detector: FaceDetector | None, scale: floa
     return regions
 
 
-def analyse_clip(times: Sequence[float], regions: Sequence[FaceCrops], score: ScoreFunction,
+def analyse_clip(frames: Sequence[SampledFrame], video_width: int, score: ScoreFunction,
+                 detector: FaceDetector | None, scale: float = C.CROP_SCALE,
                  aggregation: str = C.TRACK_AGGREGATION) -> ClipAnalysis:
-    """Score every crop of every sampled frame in one batch, link faces into tracks, and aggregate each track."""
+    """Detect and crop the faces of every sampled frame, score all crops in one batch, link the faces into
+    tracks and aggregate each track; the clip's verdict is its most-fake track (or frames, without faces)."""
+    regions = [frame_regions(frame.image, detector, scale) for frame in frames]
+    factors = [video_width / frame.image.width if video_width else 1.0 for frame in frames]
+    return analyse_regions([frame.t for frame in frames], regions, factors, score, aggregation)
+
+
+def analyse_regions(times: Sequence[float], regions: Sequence[FaceCrops], factors: Sequence[float],
+                    score: ScoreFunction, aggregation: str = C.TRACK_AGGREGATION) -> ClipAnalysis:
+    """Score the regions of a clip's frames in one batch, link faces into tracks, and aggregate each track."""
     frames = score_regions(regions, score)
     tracks = link_tracks([region.faces for region in regions])
     results = []
@@ -146,4 +174,4 @@ def analyse_clip(times: Sequence[float], regions: Sequence[FaceCrops], score: Sc
         probability = max(result.probability_fake for result in results)
     else:
         probability = aggregate([analysis.probability_fake for analysis in frames], aggregation)
-    return ClipAnalysis(list(times), frames, results, probability)
+    return ClipAnalysis(list(times), frames, results, probability, list(factors))

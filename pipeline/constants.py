@@ -10,6 +10,8 @@ FAKE_INDEX = 1
 # Kaggle "deepfake and real images" layout: DATA_DIR/<split>/<class>/*.jpg
 SPLITS: tuple[str, ...] = ("Train", "Validation", "Test")
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp"})
+# Clips the predict command and the bulk scan pick up in folders (the server recognises clips from their bytes).
+VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"})
 
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)

@@ -41,6 +41,10 @@ class Box:
         """[x, y, w, h] for JSON."""
         return [self.x, self.y, self.w, self.h]
 
+    def scaled(self, factor: float) -> list[int]:
+        """[x, y, w, h] of a box found on a copy scaled by 1 / factor, in original pixels."""
+        return self.as_list() if factor == 1.0 else [round(v * factor) for v in self.as_list()]
+
     def pil_box(self) -> tuple[int, int, int, int]:
         """(left, upper, right, lower) for Image.crop."""
         return (self.x, self.y, self.x + self.w, self.y + self.h)

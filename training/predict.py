@@ -1,4 +1,8 @@
-"""Classify images: `python -m training.predict PATH... [--checkpoint FILE] [--format table|csv|json]`."""
+"""Classify images and clips: `python -m training.predict PATH... [--checkpoint FILE] [--format table|csv|json]`.
+
+Every file is scored exactly as POST /predict scores it (pipeline.analysis): faces detected and cropped, all crops
+scored in one batch, the most-fake face (for a clip, the most-fake face track) deciding.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import sys
 from pathlib import Path
 
 from pipeline import constants as C
-from pipeline.analysis import face_crops, score_regions
+from pipeline.analysis import analyse_clip, face_crops, score_regions
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
@@ -18,13 +22,14 @@ from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.provenance import read_provenance
 from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
+from pipeline.video import VideoProblem, read_clip, sniff_container
 
 from .cli import ArgumentParser, resolve_device, run_command
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = C.MODELS_DIR / f"{C.DEFAULT_MODEL_NAME}.pt"
-FIELDS = ["file", "label", "probability_fake", "face_detected", "faces", "error", "provenance_verdict",
+FIELDS = ["file", "media", "label", "probability_fake", "face_detected", "faces", "error", "provenance_verdict",
           "provenance_source"]
 NO_PROVENANCE = {"provenance_verdict": None, "provenance_source": None}
 
@@ -32,7 +37,7 @@ NO_PROVENANCE = {"provenance_verdict": None, "provenance_source": None}
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the predict command."""
     parser = ArgumentParser(description="Classify face images as Real or Fake.", add_help=add_help)
-    parser.add_argument("paths", nargs="+", type=Path, help="image files or folders (searched recursively)")
+    parser.add_argument("paths", nargs="+", type=Path, help="image or clip files, or folders (searched recursively)")
     parser.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help=f"model checkpoint (default the bundled {DEFAULT_CHECKPOINT.name})")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     parser.add_argument("--batch-size", type=int, default=32, help="images scored together (default 32)")
@@ -43,6 +48,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
                         help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
     parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
                         help="torch (any device) or onnx (ONNX Runtime on the CPU, as the server) (default torch)")
+    parser.add_argument("--frames", type=int, default=C.DEFAULT_VIDEO_FRAMES,
+                        help=f"frames sampled per clip, 1-{C.MAX_VIDEO_FRAMES} (default {C.DEFAULT_VIDEO_FRAMES})")
     parser.add_argument("--provenance", choices=("on", "off"), default="on",
                         help="on: read C2PA, XMP, EXIF and PNG-text provenance as the server does (default on)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
@@ -51,43 +58,69 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, folders expanded to their image files; a missing path is an error."""
+    """Files as given, folders expanded to their image and clip files; a missing path is an error."""
     files: list[Path] = []
+    extensions = C.IMAGE_EXTENSIONS | C.VIDEO_EXTENSIONS
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in C.IMAGE_EXTENSIONS))
+            files.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in extensions))
         elif path.is_file():
             files.append(path)
         else:
             raise UserError(f"No such file or folder: {path}")
     if not files:
-        raise UserError("No images found in the given paths")
+        raise UserError("No images or clips found in the given paths")
     return files
 
 
 def predict_files(scorer: Scorer, files: list[Path], batch_size: int, detector: FaceDetector | None = None,
-                  decode_min_side: int | None = C.DECODE_MIN_SIDE, provenance: bool = True) -> list[dict]:
-    """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read."""
+                  decode_min_side: int | None = C.DECODE_MIN_SIDE, provenance: bool = True,
+                  frames: int = C.DEFAULT_VIDEO_FRAMES) -> list[dict]:
+    """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read.
+
+    Images are scored `batch_size` at a time (all their face crops in one batch); each clip is one batch of the
+    crops of all its sampled frames.
+    """
     rows: list[dict] = []
     for start in range(0, len(files), batch_size):
         chunk, regions, origins = [], [], []
         for path in files[start:start + batch_size]:
             try:
                 data = path.read_bytes()
+                origin = provenance_columns(data) if provenance else NO_PROVENANCE
+                container = sniff_container(data)
+                if container:
+                    rows.append({"file": str(path), **clip_row(data, container, scorer, detector, frames), **origin})
+                    continue
                 regions.append(face_crops(decode_image(data, decode_min_side), detector))
                 chunk.append(path)
-                origins.append(provenance_columns(data) if provenance else NO_PROVENANCE)
-            except IMAGE_DECODE_ERRORS as error:
-                rows.append({"file": str(path), "label": "error", "probability_fake": None, "face_detected": None,
-                             "faces": None, "error": f"not a readable image ({error.__class__.__name__})",
-                             **NO_PROVENANCE})
+                origins.append(origin)
+            except (*IMAGE_DECODE_ERRORS, VideoProblem) as error:
+                reason = error.detail if isinstance(error, VideoProblem) else \
+                    f"not a readable image ({error.__class__.__name__})"
+                rows.append({"file": str(path), "media": None, "label": "error", "probability_fake": None,
+                             "face_detected": None, "faces": None, "error": reason, **NO_PROVENANCE})
         for path, analysis, origin in zip(chunk, score_regions(regions, scorer.probabilities), origins):
             probability = analysis.probability_fake
-            rows.append({"file": str(path), "label": scorer.label(probability).lower(),
+            rows.append({"file": str(path), "media": "image", "label": scorer.label(probability).lower(),
                          "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
                          "faces": len(analysis.regions.faces), "error": "", **origin})
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(rows, key=lambda r: order[r["file"]])
+
+
+def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector | None, frames: int) -> dict:
+    """The row of a clip: its verdict (most-fake track), its face tracks as `faces`, and, for JSON, the tracks."""
+    info, sampled = read_clip(data, container, frames)
+    analysis = analyse_clip(sampled, info.width, scorer.probabilities, detector)
+
+    def label(probability: float) -> str:
+        return scorer.label(probability).lower()  # the server's lower-case labels
+
+    return {"media": "video", "label": label(analysis.probability_fake),
+            "probability_fake": round(analysis.probability_fake, 6), "face_detected": analysis.face_detected,
+            "faces": len(analysis.tracks), "error": "", "video": info.as_dict(len(sampled)),
+            "tracks": analysis.track_summaries(label), "timeline": analysis.timeline()}
 
 
 def provenance_columns(data: bytes) -> dict[str, str]:
@@ -110,7 +143,7 @@ def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
         json.dump(rows, stream, indent=2)
         stream.write("\n")
     elif fmt == "csv":
-        writer = csv.DictWriter(stream, fieldnames=FIELDS)
+        writer = csv.DictWriter(stream, fieldnames=FIELDS, extrasaction="ignore")  # clips' tracks: JSON only
         writer.writeheader()
         writer.writerows(rows)
     else:
@@ -126,10 +159,13 @@ def predict(args: argparse.Namespace) -> int:
     """Load the model once and classify every image named by args."""
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")
+    if not 1 <= args.frames <= C.MAX_VIDEO_FRAMES:
+        raise UserError(f"--frames must be from 1 to {C.MAX_VIDEO_FRAMES}")
     files = expand_paths(args.paths)
     scorer = load_scorer(args.checkpoint, args.runtime, resolve_device(args.device))
     detector = create_detector(args.detector) if args.faces == "on" else None
-    rows = predict_files(scorer, files, args.batch_size, detector, provenance=args.provenance == "on")
+    rows = predict_files(scorer, files, args.batch_size, detector, provenance=args.provenance == "on",
+                         frames=args.frames)
     write_rows(rows, args.format)
     failed = [r for r in rows if r["error"]]
     if failed:

@@ -110,7 +110,8 @@ def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
     image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == "file,label,probability_fake,face_detected,faces,error,provenance_verdict,provenance_source"
+    assert lines[0] == ("file,media,label,probability_fake,face_detected,faces,error,provenance_verdict,"
+                        "provenance_source")
     assert lines[1].startswith(str(image))
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
     assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "provenance", "probability_fake"]
@@ -255,3 +256,31 @@ def test_real_data_metrics_are_finite_numbers(tiny_run):
 def test_min_crop_scale_out_of_range_is_a_clear_error(tiny_dataset, tmp_path, capsys):
     assert train.main(train_argv(tiny_dataset, tmp_path) + ["--min-crop-scale", "0"]) == 2
     assert "--min-crop-scale must be in (0, 1]" in capsys.readouterr().err
+
+
+def test_predict_scores_clips_beside_images_like_the_server(tiny_checkpoint, tmp_path, capsys):
+    from clips import make_clip
+
+    from backend import create_app
+
+    (tmp_path / "clip.mp4").write_bytes(make_clip(2, 10, (160, 120), "mp4"))
+    (tmp_path / "clip.webm").write_bytes(make_clip(2, 10, (160, 120), "webm"))
+    (tmp_path / "broken.mp4").write_bytes(make_clip(2, 10, (160, 120), "mp4")[:400])
+    Image.new("RGB", (64, 64), (30, 90, 150)).save(tmp_path / "photo.png")
+    assert predict.main([str(tmp_path), "--checkpoint", str(tiny_checkpoint), "--format", "json", "--frames", "6",
+                         "--runtime", "onnx"]) == 0
+    rows = {os.path.basename(row["file"]): row for row in json.loads(capsys.readouterr().out)}
+    assert set(rows) == {"clip.mp4", "clip.webm", "broken.mp4", "photo.png"}
+    assert rows["photo.png"]["media"] == "image" and rows["broken.mp4"]["label"] == "error"
+    assert "cannot be read" in rows["broken.mp4"]["error"]
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(tiny_checkpoint, models / "tiny.pt")
+    client = create_app({"TESTING": True, "MODEL_DIR": str(models), "STATIC_DIR": str(tmp_path), "THREADS": 1}).test_client()
+    for name in ("clip.mp4", "clip.webm"):
+        row = rows[name]
+        assert row["media"] == "video" and row["video"]["frames_sampled"] == 6 and len(row["timeline"]) == 6
+        served = client.post("/predict?frames=6", data=(tmp_path / name).read_bytes(),
+                             content_type="application/octet-stream").get_json()
+        assert row["probability_fake"] == pytest.approx(served["probability_fake"], abs=1e-5)
+        assert [p["t"] for p in row["timeline"]] == [p["t"] for p in served["timeline"]]
