@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 
 from pipeline.provenance import load_trust_anchors, read_provenance
-from pipeline.video import sniff_container
+from pipeline.video import VideoProblem, sniff_container
 
 from .openapi import openapi_document
 from .predictor import predict as run_prediction
 from .predictor import predict_clip
 from .problems import ApiProblem
-from .uploads import check_image_size, decode_upload, read_upload, read_video
+from .uploads import as_api_problem, check_image_size, decode_upload, read_upload, read_video
 
 bp = Blueprint("api", __name__)
 
@@ -70,8 +70,12 @@ def predict():
     if container:
         info, sampled = read_video(data, container, config, frames)
         # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
-        result = predict_clip(info, sampled, state().registry.get(model_name), detector, explain,
-                              float(config["CROP_SCALE"]), str(config["TRACK_AGGREGATION"]))
+        predictor = state().registry.get(model_name)
+        try:
+            result = predict_clip(info, sampled, predictor, detector, explain, float(config["CROP_SCALE"]),
+                                  str(config["TRACK_AGGREGATION"]))
+        except VideoProblem as problem:  # frames decode lazily: a clip with no decodable frame fails here
+            raise as_api_problem(problem) from None
     else:
         check_image_size(data, int(config["IMAGE_MAX_BYTES"]))
         image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),

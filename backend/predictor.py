@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -196,7 +196,7 @@ def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | N
     return result
 
 
-def predict_clip(info: ClipInfo, frames: list[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
+def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
                  explain: bool, crop_scale: float = C.CROP_SCALE,
                  aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
     """The /predict answer for a clip's sampled frames (without latency_ms)."""
@@ -218,7 +218,7 @@ def predict_clip(info: ClipInfo, frames: list[SampledFrame], predictor: Predicto
                               analysis.factors[frame_index]),
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},
-        "video": info.as_dict(len(frames)),
+        "video": info.as_dict(len(analysis.times)),
         "tracks": tracks,
         "timeline": analysis.timeline(),
     }

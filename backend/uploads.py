@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import IO, Any, Iterable, Mapping
+from typing import IO, Any, Iterable, Iterator, Mapping
 
 from flask import Request
 from PIL import Image
@@ -99,8 +99,9 @@ def check_image_size(data: bytes, max_bytes: int) -> None:
                          "(clips have their own, larger limit).", max_bytes=max_bytes)
 
 
-def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: int) -> tuple[ClipInfo, list]:
-    """Check a clip against the video limits and decode its sampled frames; ApiProblem if unusable."""
+def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: int) -> tuple[ClipInfo, Iterator]:
+    """Check a clip against the video limits; its sampled frames decode as they are consumed (a VideoProblem
+    then may still come: see as_api_problem). ApiProblem if unusable."""
     if clip_mime_type(container) not in set(config["ACCEPTED_VIDEO_TYPES"]):
         raise ApiProblem(415, "unsupported-media-type", "Unsupported Media Type",
                          f"{container} clips are not accepted.", accepted_types=sorted(config["ACCEPTED_VIDEO_TYPES"]))
@@ -112,7 +113,12 @@ def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: i
         return read_clip(data, container, frames, float(config["VIDEO_MAX_DURATION_S"]),
                          int(config["VIDEO_MAX_PIXELS"]), int(config["MIN_IMAGE_SIDE"]))
     except VideoProblem as problem:
-        raise ApiProblem(problem.status, problem.slug, problem.title, problem.detail, **problem.extras) from None
+        raise as_api_problem(problem) from None
+
+
+def as_api_problem(problem: VideoProblem) -> ApiProblem:
+    """The API problem of a clip problem."""
+    return ApiProblem(problem.status, problem.slug, problem.title, problem.detail, **problem.extras)
 
 
 def too_many_pixels(max_pixels: int) -> ApiProblem:

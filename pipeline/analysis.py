@@ -6,7 +6,7 @@ most-likely-fake face track) decide.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -151,14 +151,20 @@ def frame_regions(image: Image.Image, detector: FaceDetector | None, scale: floa
     return regions
 
 
-def analyse_clip(frames: Sequence[SampledFrame], video_width: int, score: ScoreFunction,
+def analyse_clip(frames: Iterable[SampledFrame], video_width: int, score: ScoreFunction,
                  detector: FaceDetector | None, scale: float = C.CROP_SCALE,
                  aggregation: str = C.TRACK_AGGREGATION) -> ClipAnalysis:
     """Detect and crop the faces of every sampled frame, score all crops in one batch, link the faces into
-    tracks and aggregate each track; the clip's verdict is its most-fake track (or frames, without faces)."""
-    regions = [frame_regions(frame.image, detector, scale) for frame in frames]
-    factors = [video_width / frame.image.width if video_width else 1.0 for frame in frames]
-    return analyse_regions([frame.t for frame in frames], regions, factors, score, aggregation)
+    tracks and aggregate each track; the clip's verdict is its most-fake track (or frames, without faces).
+
+    Frames are consumed one at a time and only their crops kept, so 64 decoded 4K frames never sit in memory.
+    """
+    times, regions, factors = [], [], []
+    for frame in frames:
+        times.append(frame.t)
+        regions.append(frame_regions(frame.image, detector, scale))
+        factors.append(video_width / frame.image.width if video_width else 1.0)
+    return analyse_regions(times, regions, factors, score, aggregation)
 
 
 def analyse_regions(times: Sequence[float], regions: Sequence[FaceCrops], factors: Sequence[float],

@@ -93,9 +93,10 @@ def video_stream(container):
                            "The file has no video stream (audio only?). Upload a clip with a picture.")
     stream = container.streams.video[0]
     if stream.codec_context is None or not stream.codec_context.is_decoder:
+        name = stream.codec_context.name if stream.codec_context else "unknown"
         raise VideoProblem(415, "unsupported-codec", "Unsupported video codec",
-                           f"The clip's video codec ({stream.codec_context.name if stream.codec_context else '?'}) "
-                           "cannot be decoded here. Use H.264, H.265, VP8, VP9, AV1 or Motion-JPEG.")
+                           f"The clip's video codec ({name}) cannot be decoded here. Use H.264, H.265, VP8, VP9, "
+                           "AV1 or Motion-JPEG.")
     stream.thread_type = "AUTO"
     return stream
 
@@ -121,8 +122,8 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
     width, height = int(context.width or 0), int(context.height or 0)
     if width * height > max_pixels:
         raise VideoProblem(422, "video-too-large", "Video frames too large",
-                           f"The clip's frames are {width}x{height}; at most {max_pixels} pixels per frame are "
-                           "accepted (4K).", max_pixels=max_pixels)
+                           f"The clip's frames are {width}x{height}; frames of at most {max_pixels} pixels "
+                           "(4K, 4096x2160) are accepted.", max_pixels=max_pixels)
     if width and height and min(width, height) < min_side:
         raise VideoProblem(422, "video-too-small", "Video frames too small",
                            f"The clip's frames are {width}x{height} pixels; each side must be at least {min_side}.",
@@ -227,18 +228,30 @@ def sample_frames(container, info: ClipInfo, count: int, max_side: int) -> Itera
 
 def read_clip(data: bytes, container_name: str, count: int, max_duration_s: float = C.MAX_VIDEO_DURATION_S,
               max_pixels: int = C.MAX_VIDEO_PIXELS, min_side: int = C.MIN_IMAGE_SIDE,
-              max_side: int = C.VIDEO_FRAME_MAX_SIDE) -> tuple[ClipInfo, list[SampledFrame]]:
-    """Check a clip and decode `count` frames spread over it; VideoProblem for anything unusable."""
+              max_side: int = C.VIDEO_FRAME_MAX_SIDE) -> tuple[ClipInfo, Iterator[SampledFrame]]:
+    """Check a clip against the limits, and the `count` frames spread over it, decoded one at a time as the
+    iterator is consumed (so a caller can keep only what it needs of each); VideoProblem for anything unusable."""
     container = open_container(data)
     try:
         info = probe_clip(container, container_name, max_duration_s, max_pixels, min_side)
-        frames = list(sample_frames(container, info, count, max_side))
+    except BaseException:
+        container.close()
+        raise
+    return info, decoded_frames(container, info, count, max_side)
+
+
+def decoded_frames(container, info: ClipInfo, count: int, max_side: int) -> Iterator[SampledFrame]:
+    """The sampled frames, then the container closed; VideoProblem if not one frame could be decoded."""
+    produced = 0
+    try:
+        for frame in sample_frames(container, info, count, max_side):
+            produced += 1
+            yield frame
     finally:
         container.close()
-    if not frames:
+    if not produced:
         raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
                            "No frame of the clip could be decoded (corrupt or truncated video data).")
-    return info, frames
 
 
 def clip_mime_type(container_name: str) -> str:

@@ -119,7 +119,7 @@ def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector
 
     return {"media": "video", "label": label(analysis.probability_fake),
             "probability_fake": round(analysis.probability_fake, 6), "face_detected": analysis.face_detected,
-            "faces": len(analysis.tracks), "error": "", "video": info.as_dict(len(sampled)),
+            "faces": len(analysis.tracks), "error": "", "video": info.as_dict(len(analysis.times)),
             "tracks": analysis.track_summaries(label), "timeline": analysis.timeline()}
 
 
