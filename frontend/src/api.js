@@ -265,7 +265,11 @@ function postWithProgress(url, body, { signal, onUploadProgress, media }) {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(abortError())
     const xhr = new XMLHttpRequest()
-    const abort = () => xhr.abort()
+    // Settle at once: an XHR aborted before its request went out fires no abort event.
+    const abort = () => {
+      xhr.abort()
+      reject(abortError())
+    }
     signal?.addEventListener('abort', abort, { once: true })
     xhr.open('POST', url)
     xhr.setRequestHeader('Accept', 'application/json, application/problem+json')

@@ -20,7 +20,7 @@ export default function TrackList({ tracks, onSeek }) {
                   <img className="track__thumb" src={`data:image/jpeg;base64,${track.thumbnail_jpeg}`} alt={`Face ${track.id}`} />
                 ) : (
                   <span className="visually-hidden">Face {track.id}</span>
-                )}
+                )}{' '}
                 {/* The thumbnail's alt text already names the face for screen readers. */}
                 <span className="track__name" aria-hidden="true">
                   Face {track.id}
