@@ -91,7 +91,7 @@ export const ACCEPT_ATTRIBUTE = [
 ].join(',')
 
 /** The MIME type of a file, from its name when the browser gave none. */
-export function fileType(file) {
+function fileType(file) {
   if (file?.type && file.type !== 'application/octet-stream') return file.type
   const extension = (file?.name || '').split('.').pop().toLowerCase()
   return EXTENSION_TYPES[extension] || file?.type || ''

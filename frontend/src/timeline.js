@@ -16,8 +16,9 @@ export function nearestSampleTime(result, seconds) {
   return best
 }
 
+/** The frame where a track looks most fake, or null for a track without frames. */
 export function mostFakeFrame(track) {
-  return track.frames.reduce((best, frame) => (frame.probability_fake > best.probability_fake ? frame : best))
+  return (track.frames || []).reduce((best, frame) => (!best || frame.probability_fake > best.probability_fake ? frame : best), null)
 }
 
 /** The tracks' faces in the sampled frame at `t`, shaped like an image answer's faces. */
@@ -26,7 +27,7 @@ export function facesAt(result, t) {
   const threshold = result?.threshold ?? 0.5
   const deciding = tracks.reduce((best, track) => (!best || track.probability_fake > best.probability_fake ? track : best), null)
   return tracks.flatMap((track) => {
-    const frame = track.frames.find((f) => sameFrame(f.t, t))
+    const frame = (track.frames || []).find((f) => sameFrame(f.t, t))
     if (!frame) return []
     return [
       {

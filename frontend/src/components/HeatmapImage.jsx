@@ -3,7 +3,7 @@ import boxStyle from '../boxStyle.js'
 /** The Grad-CAM map laid over the face it explains (inside the preview frame). */
 export default function HeatmapImage({ result, width, height }) {
   const explanation = result.explanation
-  if (!explanation?.heatmap_png) return null
+  if (!explanation?.heatmap_png || !explanation.box) return null
   const target = (explanation.target || result.label) === 'fake' ? 'fake' : 'real'
   return (
     <img

@@ -48,7 +48,7 @@ const ResultsList = forwardRef(function ResultsList({ entries, selectedId, onSel
             <li key={entry.id}>
               <button
                 type="button"
-                className={`result result--${tone}`}
+                className={`card-button card-button--${tone} result`}
                 aria-current={entry.id === selectedId || undefined}
                 onClick={() => onSelect(entry.id)}
               >

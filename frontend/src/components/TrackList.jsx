@@ -15,7 +15,7 @@ export default function TrackList({ tracks, onSeek }) {
           const tone = track.label === 'fake' ? 'fake' : 'real'
           return (
             <li key={track.id}>
-              <button type="button" className={`track track--${tone}`} onClick={() => onSeek(peak.t)}>
+              <button type="button" className={`card-button card-button--${tone} track`} onClick={() => peak && onSeek(peak.t)}>
                 {track.thumbnail_jpeg ? (
                   <img className="track__thumb" src={`data:image/jpeg;base64,${track.thumbnail_jpeg}`} alt={`Face ${track.id}`} />
                 ) : (
@@ -28,7 +28,7 @@ export default function TrackList({ tracks, onSeek }) {
                 <span className="track__score">
                   {formatPercent(track.probability_fake)} fake, {describeProbability(track.probability_fake)}
                 </span>
-                <span className="visually-hidden">: show its most-fake frame at {formatClock(peak.t)}</span>
+                {peak && <span className="visually-hidden">: show its most-fake frame at {formatClock(peak.t)}</span>}
               </button>
             </li>
           )

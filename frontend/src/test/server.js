@@ -55,13 +55,10 @@ function track(id, probabilities, box) {
 /** A clip answer: 4 frames sampled from 4 s of 1280x720 video; face 1 in every frame, face 2 only in the first two. */
 export function videoPrediction(overrides = {}) {
   const tracks = [track(1, [0.62, 0.81, 0.7, 0.55], [400, 120, 300, 300]), track(2, [0.1, 0.12], [900, 200, 160, 160])]
-  return {
+  return prediction({
     media: 'video',
     label: 'fake',
     probability_fake: 0.81,
-    threshold: 0.5,
-    model: { name: 'mobilenet_v2-faces-gan', version: '1a2b3c4d5e6f' },
-    face_detected: true,
     latency_ms: 930.5,
     video: { duration_s: 4.0, fps: 25.0, width: 1280, height: 720, codec: 'h264', frames_sampled: 4 },
     tracks,
@@ -73,7 +70,7 @@ export function videoPrediction(overrides = {}) {
     image: { width: 1280, height: 720 },
     explanation: { heatmap_png: TINY_PNG_B64, box: tracks[0].frames[1].box, target: 'fake', note: null, t: 1.5 },
     ...overrides,
-  }
+  })
 }
 
 export function problem(status, title, detail, extra = {}) {
