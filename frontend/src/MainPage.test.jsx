@@ -158,7 +158,7 @@ describe('MainPage', () => {
     await user.click(toggle)
     const heatmap = screen.getByRole('img', { name: 'Heatmap: regions that pushed toward real' })
     expect(heatmap).toHaveAttribute('src', `data:image/png;base64,${TINY_PNG_B64}`)
-    expect(screen.getByText(/^Regions that pushed toward real/)).toBeInTheDocument()
+    expect(screen.getByRole('note')).toHaveTextContent(/^Regions that pushed toward real/)
     await user.click(toggle)
     expect(screen.queryByRole('img', { name: /heatmap/i })).not.toBeInTheDocument()
   })
@@ -170,7 +170,7 @@ describe('MainPage', () => {
     const user = await renderPage()
     await uploadAndAnalyze(user)
     await user.click(await screen.findByRole('switch', { name: 'Show heatmap' }))
-    expect(screen.getByText(note)).toBeInTheDocument()
+    expect(screen.getByRole('note')).toHaveTextContent(note)
     expect(screen.queryByRole('img', { name: /heatmap/i })).not.toBeInTheDocument()
   })
 

@@ -279,7 +279,8 @@ async function main() {
       const toggle = page.getByRole('switch', { name: 'Show heatmap' })
       if (await toggle.count()) {
         await toggle.check({ force: true })
-        await page.getByRole('img', { name: /heatmap/i }).waitFor()
+        // A map, or (when no region pushed toward the verdict) the server's note in words.
+        await page.getByRole('img', { name: /heatmap/i }).or(page.getByRole('note')).first().waitFor()
       }
       log(`verdict: ${(await heading.innerText()).replace(/\s+/g, ' ')}, p(fake)=${value}%, faces=${count}`)
       await page.screenshot({ path: path.join(artifacts, '1-verdict.png'), fullPage: true })

@@ -3,11 +3,15 @@ export default function HeatmapCaption({ result, where = '' }) {
   const explanation = result.explanation
   if (!explanation) return null
   if (!explanation.heatmap_png) {
-    return <p className="preview__note">{explanation.note || 'No heatmap could be made for this verdict.'}</p>
+    return (
+      <p className="preview__note" role="note">
+        {explanation.note || 'No heatmap could be made for this verdict.'}
+      </p>
+    )
   }
   const target = (explanation.target || result.label) === 'fake' ? 'fake' : 'real'
   return (
-    <p className="preview__note">
+    <p className="preview__note" role="note">
       Regions that pushed toward {target}: the warmer the colour, the stronger the push{where}.
     </p>
   )
