@@ -1,184 +1,132 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { ApiError, fetchModels, predict, validateFile } from './api.js'
+import { validateDuration } from './api.js'
+import AnalysisStatus from './components/AnalysisStatus.jsx'
 import DropZone from './components/DropZone.jsx'
 import ErrorMessage from './components/ErrorMessage.jsx'
 import ImagePreview from './components/ImagePreview.jsx'
 import ModelSelect from './components/ModelSelect.jsx'
+import ResultsList from './components/ResultsList.jsx'
 import VerdictCard from './components/VerdictCard.jsx'
+import VideoView from './components/VideoView.jsx'
+import useAnalysisQueue, { isBusy, isRunnable } from './hooks/useAnalysisQueue.js'
+import useModels from './hooks/useModels.js'
+import usePastedFiles from './hooks/usePastedFiles.js'
 
-// idle → selected → analyzing → result | error
+// One file: idle → selected → analyzing → result | error. Several: idle → selected → analyzing → finished.
+function pagePhase(entries) {
+  if (!entries.length) return 'idle'
+  if (entries.some(isBusy)) return 'analyzing'
+  if (entries.length > 1) return entries.some((e) => e.status === 'ready') ? 'selected' : 'finished'
+  return { ready: 'selected', done: 'result' }[entries[0].status] || 'error'
+}
+
+function noun(entries) {
+  if (entries.length > 1) return 'files'
+  return entries[0]?.media === 'video' ? 'clip' : 'image'
+}
+
+function analyzeLabel(entries, runnable) {
+  if (entries.some(isBusy)) return 'Analyzing…'
+  if (runnable.some((e) => e.status === 'error')) return 'Try again'
+  return entries.length > 1 ? `Analyze ${runnable.length} files` : `Analyze ${noun(entries)}`
+}
+
 export default function MainPage() {
-  const [phase, setPhase] = useState('idle')
-  const [file, setFile] = useState(null)
-  const [previewUrl, setPreviewUrl] = useState(null)
-  const [imageSize, setImageSize] = useState(null)
-  const [result, setResult] = useState(null)
-  const [error, setError] = useState(null)
+  const { models, loading: modelsLoading, model, setModel } = useModels()
+  const { entries, load, clear, run, reject } = useAnalysisQueue()
+  const [selectedId, setSelectedId] = useState(null)
   const [showHeatmap, setShowHeatmap] = useState(false)
-  const [models, setModels] = useState([])
-  const [modelsLoading, setModelsLoading] = useState(true)
-  const [model, setModel] = useState('')
+
+  const current = entries.find((e) => e.id === selectedId) || entries[0] || null
+  const showable = current && current.status !== 'invalid' ? current : null
+  const phase = pagePhase(entries)
+  const analyzing = phase === 'analyzing'
+  const batch = entries.length > 1
+  const runnable = entries.filter(isRunnable)
 
   const dropRef = useRef(null)
   const analyzeRef = useRef(null)
   const verdictRef = useRef(null)
   const errorRef = useRef(null)
-  const requestRef = useRef(null)
-
-  // Fill the model selector once.
-  useEffect(() => {
-    const controller = new AbortController()
-    fetchModels({ signal: controller.signal })
-      .then((data) => {
-        const list = Array.isArray(data?.models) ? data.models : []
-        setModels(list)
-        setModel(data?.default || list[0]?.name || '')
-      })
-      .catch(() => {
-        // Without the list the server's default model is used; a failed analysis reports problems.
-      })
-      .finally(() => {
-        if (!controller.signal.aborted) setModelsLoading(false)
-      })
-    return () => controller.abort()
-  }, [])
-
-  // Release the object URL of the previous preview.
-  useEffect(() => {
-    if (!previewUrl) return undefined
-    return () => URL.revokeObjectURL(previewUrl)
-  }, [previewUrl])
+  const resultsRef = useRef(null)
 
   // Move focus to whatever just appeared, so keyboard and screen-reader users follow along.
   useEffect(() => {
     if (phase === 'result') verdictRef.current?.focus()
     else if (phase === 'selected') analyzeRef.current?.focus()
     else if (phase === 'error') errorRef.current?.focus()
+    else if (phase === 'finished') resultsRef.current?.focus()
   }, [phase])
 
-  const chooseFile = useCallback((picked) => {
-    requestRef.current?.abort()
-    const problem = validateFile(picked)
-    setResult(null)
-    setShowHeatmap(false)
-    setImageSize(null)
-    if (problem) {
-      setFile(null)
-      setPreviewUrl(null)
-      setError({ message: problem })
-      setPhase('error')
-      return
-    }
-    setError(null)
-    setFile(picked)
-    setPreviewUrl(URL.createObjectURL(picked))
-    setPhase('selected')
-  }, [])
+  const chooseFiles = useCallback(
+    (files) => {
+      load(files)
+      setSelectedId(null)
+      setShowHeatmap(false)
+    },
+    [load],
+  )
+  usePastedFiles(chooseFiles, !analyzing)
 
-  // Ctrl+V / Cmd+V anywhere on the page pastes an image.
-  useEffect(() => {
-    function onPaste(event) {
-      if (phase === 'analyzing') return
-      const items = Array.from(event.clipboardData?.items || [])
-      const fromItems = items.filter((it) => it.kind === 'file').map((it) => it.getAsFile())
-      const files = fromItems.length ? fromItems : Array.from(event.clipboardData?.files || [])
-      const picked = files.find((f) => f && f.type.startsWith('image/')) || files[0]
-      if (picked) {
-        event.preventDefault()
-        chooseFile(picked)
-      }
-    }
-    document.addEventListener('paste', onPaste)
-    return () => document.removeEventListener('paste', onPaste)
-  }, [chooseFile, phase])
-
-  async function analyze() {
-    if (!file) return
-    const controller = new AbortController()
-    requestRef.current = controller
-    setPhase('analyzing')
-    setError(null)
-    setResult(null)
+  function analyze() {
     setShowHeatmap(false)
-    try {
-      const data = await predict(file, { model: model || undefined, explain: true, signal: controller.signal })
-      if (controller.signal.aborted) return
-      setResult(data)
-      setPhase('result')
-    } catch (err) {
-      if (controller.signal.aborted || err?.name === 'AbortError') return
-      const apiError = err instanceof ApiError ? err : new ApiError('Something went wrong. Please try again.')
-      setError({
-        message: apiError.message,
-        detail: apiError.detail && apiError.kind === 'http' ? apiError.detail : '',
-        // Sending the same file again only helps when the server, the network or the model choice was the problem.
-        retryable: !apiError.status || apiError.status >= 500 || apiError.status === 404 || apiError.status === 405,
-      })
-      setPhase('error')
-    } finally {
-      if (requestRef.current === controller) requestRef.current = null
-    }
+    run(runnable, { model: model || undefined, explain: true })
+  }
+
+  function select(id) {
+    setSelectedId(id)
+    setShowHeatmap(false)
+  }
+
+  function checkDuration(seconds) {
+    const problem = validateDuration(seconds)
+    if (problem && current?.status === 'ready') reject(current.id, problem)
   }
 
   function reset() {
-    requestRef.current?.abort()
-    setFile(null)
-    setPreviewUrl(null)
-    setImageSize(null)
-    setResult(null)
-    setError(null)
+    clear()
+    setSelectedId(null)
     setShowHeatmap(false)
-    setPhase('idle')
     // The drop zone is rendered again on the next paint; focus it then.
     requestAnimationFrame(() => dropRef.current?.focus())
   }
 
-  const analyzing = phase === 'analyzing'
-  const showDropZone = !file
+  const showDropZone = !entries.length || entries.every((e) => e.status === 'invalid')
+  const result = current?.result
+  const media = result?.media || current?.media
 
   return (
     <div className="page">
       <header className="page__header">
         <h1>Deepfake Detector</h1>
-        <p className="page__lead">Upload a photo of a face to check whether it is real or generated.</p>
+        <p className="page__lead">Upload a photo or a video clip of a face to check whether it is real or generated.</p>
       </header>
 
       <main className="page__main">
-        <section className="panel" aria-label="Image to analyze">
-          <ModelSelect
-            models={models}
-            value={model}
-            onChange={setModel}
-            disabled={analyzing}
-            loading={modelsLoading}
-          />
+        <section className="panel" aria-label="Images and clips to analyze">
+          <ModelSelect models={models} value={model} onChange={setModel} disabled={analyzing} loading={modelsLoading} />
 
-          {showDropZone ? (
-            <DropZone ref={dropRef} onFile={chooseFile} disabled={analyzing} />
-          ) : (
-            <ImagePreview
-              src={previewUrl}
-              fileName={file.name}
+          {showDropZone && <DropZone ref={dropRef} onFiles={chooseFiles} disabled={analyzing} />}
+          {showable && media === 'video' && (
+            <VideoView
+              key={showable.id}
+              src={showable.url}
+              fileName={showable.file.name}
               result={result}
               showHeatmap={showHeatmap}
-              imageSize={imageSize}
-              onImageSize={setImageSize}
+              onDuration={checkDuration}
             />
           )}
+          {showable && media !== 'video' && (
+            <ImagePreview key={showable.id} src={showable.url} fileName={showable.file.name} result={result} showHeatmap={showHeatmap} />
+          )}
 
-          <div className="status" role="status" aria-live="polite">
-            {analyzing && (
-              <span className="status__busy">
-                <span className="spinner" aria-hidden="true" /> Analyzing…
-              </span>
-            )}
-            {phase === 'result' && result && `Analysis complete: ${result.label === 'fake' ? 'Fake' : 'Real'}.`}
-          </div>
+          <AnalysisStatus entries={entries} />
 
-          <ErrorMessage ref={errorRef} message={error?.message} detail={error?.detail} />
+          <ErrorMessage ref={errorRef} message={current?.error?.message} detail={current?.error?.detail} />
 
           <div className="actions">
-            {file && (phase === 'selected' || phase === 'analyzing' || (phase === 'error' && error?.retryable)) && (
+            {(analyzing || runnable.length > 0) && (
               <button
                 type="button"
                 className="button button--primary"
@@ -187,19 +135,26 @@ export default function MainPage() {
                 disabled={analyzing}
                 aria-busy={analyzing || undefined}
               >
-                {analyzing ? 'Analyzing…' : phase === 'error' ? 'Try again' : 'Analyze image'}
+                {analyzeLabel(entries, runnable)}
               </button>
             )}
-            {(file || phase === 'error') && (
+            {entries.length > 0 && (
               <button type="button" className="button" onClick={reset}>
-                Analyze another image
+                {batch ? 'Analyze other files' : `Analyze another ${noun(entries)}`}
               </button>
             )}
           </div>
         </section>
 
-        {phase === 'result' && result && (
-          <VerdictCard ref={verdictRef} result={result} showHeatmap={showHeatmap} onToggleHeatmap={setShowHeatmap} />
+        {(batch || result) && (
+          <div className="page__side">
+            {batch && (
+              <ResultsList ref={resultsRef} entries={entries} selectedId={current?.id} onSelect={select} busy={analyzing} />
+            )}
+            {result && (
+              <VerdictCard ref={verdictRef} result={result} showHeatmap={showHeatmap} onToggleHeatmap={setShowHeatmap} />
+            )}
+          </div>
         )}
       </main>
 

@@ -1,39 +1,11 @@
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react'
-import userEvent from '@testing-library/user-event'
 import { HttpResponse, http } from 'msw'
 import { describe, expect, it } from 'vitest'
 import MainPage from './MainPage.jsx'
 import { MAX_UPLOAD_BYTES } from './api.js'
+import { controlXhr } from './test/controlledXhr.js'
+import { imageFile, onPredict, renderPage, upload } from './test/page.jsx'
 import { MODELS, TINY_PNG_B64, prediction, problem, server } from './test/server.js'
-
-function imageFile(name = 'face.jpg', type = 'image/jpeg') {
-  return new File([new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])], name, { type })
-}
-
-/** Record every predict request and answer with `respond`. */
-function onPredict(respond) {
-  const calls = []
-  server.use(
-    http.post('*/api/predict', async ({ request }) => {
-      const url = new URL(request.url)
-      calls.push({ url, query: Object.fromEntries(url.searchParams) })
-      return respond({ request, url })
-    }),
-  )
-  return calls
-}
-
-async function renderPage() {
-  const user = userEvent.setup({ applyAccept: false })
-  render(<MainPage />)
-  // Wait until the model list has arrived so state updates don't race the test.
-  await screen.findByRole('option', { name: 'mobilenet_v2-faces-gan' })
-  return user
-}
-
-async function upload(user, file = imageFile()) {
-  await user.upload(screen.getByLabelText('Image file'), file)
-}
 
 async function uploadAndAnalyze(user, file) {
   await upload(user, file)
@@ -44,7 +16,7 @@ describe('MainPage', () => {
   it('starts empty: a drop zone, a model selector and nothing else to do', async () => {
     await renderPage()
     expect(screen.getByRole('heading', { level: 1, name: 'Deepfake Detector' })).toBeInTheDocument()
-    expect(screen.getByRole('button', { name: /choose an image to analyze/i })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: /choose an image or a clip to analyze/i })).toBeInTheDocument()
     expect(screen.queryByRole('button', { name: 'Analyze image' })).not.toBeInTheDocument()
     expect(screen.queryByRole('heading', { name: /verdict/i })).not.toBeInTheDocument()
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
@@ -74,7 +46,7 @@ describe('MainPage', () => {
     const analyze = screen.getByRole('button', { name: 'Analyze image' })
     // Focus moves in an effect after the render: wait for it rather than racing it on a busy machine.
     await waitFor(() => expect(analyze).toHaveFocus())
-    expect(screen.queryByRole('button', { name: /choose an image to analyze/i })).not.toBeInTheDocument()
+    expect(screen.queryByRole('button', { name: /choose an image or a clip to analyze/i })).not.toBeInTheDocument()
     expect(calls).toHaveLength(0)
   })
 
@@ -95,21 +67,22 @@ describe('MainPage', () => {
     expect(await screen.findByRole('img', { name: 'Preview of pasted.png' })).toBeInTheDocument()
   })
 
-  it('shows an Analyzing… state while the server works', async () => {
-    let release
-    const gate = new Promise((resolve) => {
-      release = resolve
-    })
-    onPredict(async () => {
-      await gate
-      return HttpResponse.json(prediction())
-    })
+  it('shows the upload progress, then an Analyzing… state while the server works', async () => {
+    const requests = controlXhr()
     const user = await renderPage()
-    await uploadAndAnalyze(user)
-    expect(await screen.findByRole('status')).toHaveTextContent('Analyzing…')
+    await uploadAndAnalyze(user, imageFile('holiday.jpg'))
+    const [xhr] = requests
+    expect(xhr.url.pathname).toBe('/api/predict')
+    expect(screen.getByRole('status')).toHaveTextContent('Uploading…')
+    await act(async () => xhr.progress(40, 100))
+    expect(screen.getByRole('progressbar', { name: 'Upload of holiday.jpg' }).value).toBe(40)
+    expect(screen.getByText('40%')).toBeInTheDocument()
+    await act(async () => xhr.uploaded())
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument()
+    expect(screen.getByRole('status')).toHaveTextContent('Analyzing…')
     expect(screen.getByRole('button', { name: 'Analyzing…' })).toBeDisabled()
     expect(screen.getByLabelText('Model')).toBeDisabled()
-    await act(async () => release())
+    await act(async () => xhr.respond(200, prediction()))
     expect(await screen.findByRole('heading', { name: /verdict: real/i })).toBeInTheDocument()
     expect(screen.getByRole('status')).not.toHaveTextContent('Analyzing')
   })
@@ -183,10 +156,45 @@ describe('MainPage', () => {
     expect(toggle).not.toBeChecked()
     expect(screen.queryByRole('img', { name: /heatmap/i })).not.toBeInTheDocument()
     await user.click(toggle)
-    const heatmap = screen.getByRole('img', { name: /heatmap/i })
+    const heatmap = screen.getByRole('img', { name: 'Heatmap: regions that pushed toward real' })
     expect(heatmap).toHaveAttribute('src', `data:image/png;base64,${TINY_PNG_B64}`)
+    expect(screen.getByRole('note')).toHaveTextContent(/^Regions that pushed toward real/)
     await user.click(toggle)
     expect(screen.queryByRole('img', { name: /heatmap/i })).not.toBeInTheDocument()
+  })
+
+  it('says in words why a real verdict has no heatmap instead of showing an empty one', async () => {
+    const note = 'No region of this face pushed the model toward "real": it found nothing fake rather than something real.'
+    const explanation = { heatmap_png: null, box: [100, 80, 200, 220], target: 'real', note }
+    onPredict(() => HttpResponse.json(prediction({ explanation })))
+    const user = await renderPage()
+    await uploadAndAnalyze(user)
+    await user.click(await screen.findByRole('switch', { name: 'Show heatmap' }))
+    expect(screen.getByRole('note')).toHaveTextContent(note)
+    expect(screen.queryByRole('img', { name: /heatmap/i })).not.toBeInTheDocument()
+  })
+
+  it('labels a fake verdict\'s heatmap with the class it explains', async () => {
+    const explanation = { heatmap_png: TINY_PNG_B64, box: [100, 80, 200, 220], target: 'fake', note: null }
+    onPredict(() => HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.9, explanation })))
+    const user = await renderPage()
+    await uploadAndAnalyze(user)
+    await user.click(await screen.findByRole('switch', { name: 'Show heatmap' }))
+    expect(screen.getByRole('img', { name: 'Heatmap: regions that pushed toward fake' })).toBeInTheDocument()
+  })
+
+  it('takes a HEIC photo the browser gives no type and cannot preview, and sends it as HEIC', async () => {
+    const calls = onPredict(async ({ request }) => {
+      calls.form = await request.formData()
+      return HttpResponse.json(prediction())
+    })
+    const user = await renderPage()
+    await upload(user, imageFile('IMG_0042.HEIC', ''))
+    fireEvent.error(screen.getByRole('img', { name: 'Preview of IMG_0042.HEIC' }))
+    expect(screen.getByText(/can't show a preview of this file/i)).toBeInTheDocument()
+    await user.click(screen.getByRole('button', { name: 'Analyze image' }))
+    expect(await screen.findByRole('heading', { name: /verdict: real/i })).toBeInTheDocument()
+    expect(calls.form.get('file')).toMatchObject({ type: 'image/heic' })
   })
 
   it.each([
@@ -250,13 +258,13 @@ describe('MainPage', () => {
     const calls = onPredict(() => HttpResponse.json(prediction()))
     const user = await renderPage()
     await upload(user, new File(['hello'], 'notes.txt', { type: 'text/plain' }))
-    expect(await screen.findByRole('alert')).toHaveTextContent(/"notes.txt" isn't a supported image.*JPEG, PNG, WebP, BMP or GIF/i)
+    expect(await screen.findByRole('alert')).toHaveTextContent(/"notes.txt" isn't a supported image or clip.*JPEG, PNG, WebP, BMP, GIF, HEIC, HEIF or AVIF image or an MP4, MOV, WebM, MKV or AVI clip/i)
     expect(screen.queryByRole('button', { name: 'Analyze image' })).not.toBeInTheDocument()
     expect(calls).toHaveLength(0)
     // The person can start over from the message.
     await user.click(screen.getByRole('button', { name: 'Analyze another image' }))
     expect(screen.queryByRole('alert')).not.toBeInTheDocument()
-    expect(screen.getByRole('button', { name: /choose an image to analyze/i })).toBeInTheDocument()
+    expect(screen.getByRole('button', { name: /choose an image or a clip to analyze/i })).toBeInTheDocument()
   })
 
   it('sends the chosen model with the image', async () => {
@@ -284,7 +292,7 @@ describe('MainPage', () => {
     await user.click(screen.getByRole('button', { name: 'Analyze another image' }))
     expect(screen.queryByRole('heading', { name: /verdict/i })).not.toBeInTheDocument()
     expect(screen.queryByRole('img', { name: /preview/i })).not.toBeInTheDocument()
-    const zone = screen.getByRole('button', { name: /choose an image to analyze/i })
+    const zone = screen.getByRole('button', { name: /choose an image or a clip to analyze/i })
     await waitFor(() => expect(zone).toHaveFocus())
     // And a new image can be analysed.
     await uploadAndAnalyze(user, imageFile('second.png', 'image/png'))

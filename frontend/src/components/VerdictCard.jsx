@@ -7,11 +7,23 @@ function formatLatency(ms) {
   return ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`
 }
 
+function describeFaces(result) {
+  if (result.media === 'video') {
+    const tracks = result.tracks?.length || 0
+    const frames = result.video?.frames_sampled ?? result.timeline?.length ?? 0
+    const who = tracks === 1 ? '1 face was' : `${tracks} faces were`
+    return `${who} followed through ${frames} sampled frames; the clip gets the score of its most-fake face.`
+  }
+  const faceCount = result.faces?.length || 0
+  return faceCount === 1
+    ? '1 face was found and is outlined on the image with its score.'
+    : `${faceCount} faces were found and are outlined on the image, each with its own score.`
+}
+
 /** Real/Fake verdict, probability bar and words, model used, latency, face summary, heatmap toggle, credentials. */
 const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
   const isFake = result.label === 'fake'
   const verdict = isFake ? 'Fake' : 'Real'
-  const faceCount = result.faces?.length || 0
   const latency = formatLatency(result.latency_ms)
   return (
     <section className={`verdict verdict--${isFake ? 'fake' : 'real'}`} aria-labelledby="verdict-heading">
@@ -21,15 +33,15 @@ const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onTog
       </h2>
       <ProbabilityBar probability={result.probability_fake} threshold={result.threshold ?? 0.5} />
       {result.face_detected ? (
-        <p className="verdict__faces">
-          {faceCount === 1
-            ? '1 face was found and is outlined on the image with its score.'
-            : `${faceCount} faces were found and are outlined on the image, each with its own score.`}
-        </p>
+        <p className="verdict__faces">{describeFaces(result)}</p>
       ) : (
-        <p className="verdict__faces verdict__faces--none">No face found — the whole image was analysed.</p>
+        <p className="verdict__faces verdict__faces--none">
+          {result.media === 'video'
+            ? 'No face found in the sampled frames — whole frames were analysed.'
+            : 'No face found — the whole image was analysed.'}
+        </p>
       )}
-      {result.explanation?.heatmap_png && (
+      {result.explanation && (
         <label className="switch">
           <input type="checkbox" role="switch" checked={showHeatmap} onChange={(e) => onToggleHeatmap(e.target.checked)} />
           <span className="switch__track" aria-hidden="true" />

@@ -29,6 +29,7 @@ export const TINY_PNG_B64 =
 
 export function prediction(overrides = {}) {
   return {
+    media: 'image',
     label: 'real',
     probability_fake: 0.04,
     threshold: 0.5,
@@ -37,7 +38,7 @@ export function prediction(overrides = {}) {
     faces: [{ box: [100, 80, 200, 220], probability_fake: 0.04, label: 'real', deciding: true }],
     image: { width: 640, height: 480 },
     latency_ms: 45.2,
-    explanation: { heatmap_png: TINY_PNG_B64, box: [100, 80, 200, 220] },
+    explanation: { heatmap_png: TINY_PNG_B64, box: [100, 80, 200, 220], target: 'real', note: null },
     ...overrides,
   }
 }
@@ -67,6 +68,36 @@ export function provenance(overrides = {}) {
     notes: [],
     ...overrides,
   }
+}
+
+// jsdom never decodes images, so a thumbnail only has to be a distinct string.
+export const THUMBNAIL_B64 = '/9j/thumbnail'
+
+function track(id, probabilities, box) {
+  const frames = probabilities.map((p, i) => ({ t: 0.5 + i, box: [box[0] + 4 * i, box[1], box[2], box[3]], probability_fake: p }))
+  const probability_fake = Math.max(...probabilities)
+  return { id, probability_fake, label: probability_fake >= 0.5 ? 'fake' : 'real', thumbnail_jpeg: `${THUMBNAIL_B64}${id}`, frames }
+}
+
+/** A clip answer: 4 frames sampled from 4 s of 1280x720 video; face 1 in every frame, face 2 only in the first two. */
+export function videoPrediction(overrides = {}) {
+  const tracks = [track(1, [0.62, 0.81, 0.7, 0.55], [400, 120, 300, 300]), track(2, [0.1, 0.12], [900, 200, 160, 160])]
+  return prediction({
+    media: 'video',
+    label: 'fake',
+    probability_fake: 0.81,
+    latency_ms: 930.5,
+    video: { duration_s: 4.0, fps: 25.0, width: 1280, height: 720, codec: 'h264', frames_sampled: 4 },
+    tracks,
+    timeline: tracks[0].frames.map(({ t, probability_fake }) => ({ t, probability_fake })),
+    faces: [
+      { box: tracks[0].frames[1].box, probability_fake: 0.81, label: 'fake', deciding: true },
+      { box: tracks[1].frames[1].box, probability_fake: 0.12, label: 'real', deciding: false },
+    ],
+    image: { width: 1280, height: 720 },
+    explanation: { heatmap_png: TINY_PNG_B64, box: tracks[0].frames[1].box, target: 'fake', note: null, t: 1.5 },
+    ...overrides,
+  })
 }
 
 export function problem(status, title, detail, extra = {}) {

@@ -1,0 +1,28 @@
+// One row per chosen file: its verdict, or why it has none.
+export const CSV_COLUMNS = ['file', 'media', 'label', 'probability_fake', 'face_detected', 'faces_or_tracks', 'model', 'error']
+
+function row(entry) {
+  const { file, result, error } = entry
+  if (!result) return { file: file.name, media: entry.media || '', error: error?.message || 'Not analysed.' }
+  const media = result.media || entry.media
+  return {
+    file: file.name,
+    media,
+    label: result.label,
+    probability_fake: result.probability_fake,
+    face_detected: result.face_detected,
+    faces_or_tracks: (media === 'video' ? result.tracks : result.faces)?.length ?? 0,
+    model: result.model?.name,
+  }
+}
+
+function cell(value) {
+  const text = value === undefined || value === null ? '' : String(value)
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text
+}
+
+/** RFC 4180 CSV (CRLF line ends) of every entry's verdict. */
+export default function verdictsCsv(entries) {
+  const lines = [CSV_COLUMNS, ...entries.map((entry) => CSV_COLUMNS.map((column) => row(entry)[column]))]
+  return lines.map((fields) => fields.map(cell).join(',')).join('\r\n') + '\r\n'
+}
