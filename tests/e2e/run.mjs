@@ -296,7 +296,7 @@ async function main() {
       assert(made.status === 0, `the fixture command failed: ${made.stderr}`)
       const page = await context.newPage()
       await page.goto(base)
-      await page.getByLabel('Image file').setInputFiles(signed)
+      await page.getByLabel('Image files or video clips').setInputFiles(signed)
       await page.getByRole('button', { name: 'Analyze image' }).click()
       const panel = page.getByRole('region', { name: 'Content credentials' })
       await panel.or(page.getByRole('alert')).first().waitFor()

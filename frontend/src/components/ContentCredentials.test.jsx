@@ -13,7 +13,7 @@ async function analyseWith(answerProvenance) {
   const user = userEvent.setup({ applyAccept: false })
   render(<MainPage />)
   await screen.findByRole('option', { name: 'mobilenet_v2-faces-gan' })
-  await user.upload(screen.getByLabelText('Image file'), new File([new Uint8Array([0xff, 0xd8, 0xff])], 'a.jpg', { type: 'image/jpeg' }))
+  await user.upload(screen.getByLabelText('Image files or video clips'), new File([new Uint8Array([0xff, 0xd8, 0xff])], 'a.jpg', { type: 'image/jpeg' }))
   await user.click(screen.getByRole('button', { name: 'Analyze image' }))
   await screen.findByRole('heading', { name: /verdict/i })
   return screen.getByRole('region', { name: /verdict/i })
