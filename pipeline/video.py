@@ -174,8 +174,12 @@ class FrameSampler:
     """Decodes the frames nearest to increasing target times, seeking only when a keyframe lies between the
     current position and the next target (otherwise decoding on is cheaper than seeking back to a keyframe)."""
 
-    def __init__(self, container, stream):
+    def __init__(self, container, stream, skip_b_frames: bool = False):
         self.container, self.stream = container, stream
+        if skip_b_frames:
+            # B-frames are never references for the I/P frames after them: skipping them decodes 2-3x faster, and
+            # a sample lands on the next I/P frame (a few frames later; its real time is what is reported).
+            stream.codec_context.skip_frame = "BIDIR"
         self.keyframes = keyframe_times(container, stream)
         self.frames = None
         self.position = float("-inf")
@@ -212,7 +216,8 @@ def sample_frames(container, info: ClipInfo, count: int, max_side: int) -> Itera
     """Up to `count` frames spread over the clip; duplicates (clips shorter than `count` frames) dropped."""
     import av
 
-    sampler = FrameSampler(container, container.streams.video[0])
+    # Only when the clip has many frames per sample: skipping B-frames must not leave fewer frames than samples.
+    sampler = FrameSampler(container, container.streams.video[0], info.duration_s * info.fps >= 4 * count)
     seen: set[float] = set()
     for target in sample_times(info.duration_s, count):
         try:

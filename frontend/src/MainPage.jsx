@@ -160,7 +160,7 @@ export default function MainPage() {
 
       <footer className="page__footer">
         <p>
-          Scores are estimates from a machine-learning model and can be wrong. Images are analysed in memory and not
+          Scores are estimates from a machine-learning model and can be wrong. Images and clips are analysed in memory and not
           stored.
         </p>
       </footer>

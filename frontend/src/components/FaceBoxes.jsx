@@ -9,11 +9,14 @@ export default function FaceBoxes({ faces, width, height, label = 'Detected face
       {faces.map((face, i) => {
         const number = face.number ?? i + 1
         const tone = face.label === 'fake' ? 'fake' : 'real'
-        const below = face.box[1] / height < 0.08
+        // The score sits above the box; below it when the box touches the top; inside when it fills the frame.
+        const noRoomAbove = face.box[1] / height < 0.08
+        const noRoomBelow = (face.box[1] + face.box[3]) / height > 0.92
+        const placement = !noRoomAbove ? '' : noRoomBelow ? ' facebox--label-inside' : ' facebox--label-below'
         return (
           <li
             key={`${number}-${face.box.join(',')}`}
-            className={`facebox facebox--${tone}${face.deciding ? ' facebox--deciding' : ''}${below ? ' facebox--label-below' : ''}`}
+            className={`facebox facebox--${tone}${face.deciding ? ' facebox--deciding' : ''}${placement}`}
             style={boxStyle(face.box, width, height)}
             aria-label={`Face ${number}: ${formatPercent(face.probability_fake)} probability of fake, ${describeProbability(face.probability_fake)}${face.deciding ? ' (deciding face)' : ''}`}
           >
