@@ -17,6 +17,7 @@ from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, shared_detector
 from pipeline.provenance import load_trust_anchors
 from pipeline.system import available_cpus
+from pipeline.tracks import TRACK_AGGREGATIONS
 
 from .predictor import ModelRegistry
 from .problems import register_error_handler
@@ -101,6 +102,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Werkzeug answers 413 before reading a body over this: the larger (clip) limit; images are checked after.
         app.config["MAX_CONTENT_LENGTH"] = max(int(app.config["IMAGE_MAX_BYTES"]), int(app.config["VIDEO_MAX_BYTES"]))
 
+    if app.config["TRACK_AGGREGATION"] not in TRACK_AGGREGATIONS:
+        raise RuntimeError(f"FLASK_TRACK_AGGREGATION must be one of {', '.join(TRACK_AGGREGATIONS)}")
     threads = max(1, int(app.config["THREADS"] or available_cpus()))
     torch.set_num_threads(threads)
 
