@@ -1,0 +1,79 @@
+"""Face tracks over sampled frames, track aggregation, container sniffing and frame sampling."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from clips import make_clip
+from PIL import Image
+
+from pipeline.faces import Face
+from pipeline.tracks import aggregate, link_tracks
+from pipeline.video import read_clip, sample_times, sniff_container
+
+MARKS = ((0.0, 0.0),) * 5
+
+
+def face(x: float, y: float, side: float = 50) -> Face:
+    """A face box of `side` px at (x, y)."""
+    return Face((x, y, x + side, y + side), 0.9, MARKS)
+
+
+def test_a_face_moving_a_little_each_frame_is_one_track_and_two_people_are_two():
+    frames = [[face(10 + 40 * i, 100), face(600, 100 + 5 * i)] for i in range(5)]
+    tracks = link_tracks(frames)
+    assert len(tracks) == 2
+    assert [len(t.sightings) for t in tracks] == [5, 5]
+    assert all({s.face for s in t.sightings} == {t.sightings[0].face} for t in tracks)
+
+
+def test_one_missed_frame_keeps_the_track_but_a_long_absence_starts_a_new_one():
+    present, absent = [face(100, 100)], []
+    assert len(link_tracks([present, absent, present])) == 1  # one missed detection
+    assert len(link_tracks([present, absent, absent, present])) == 2  # left and came back
+
+
+def test_faces_far_apart_or_of_very_different_size_are_not_linked():
+    assert len(link_tracks([[face(0, 0)], [face(400, 0)]])) == 2
+    assert len(link_tracks([[face(100, 100, 40)], [face(100, 100, 200)]])) == 2
+
+
+def test_aggregations():
+    values = [0.1, 0.9, 0.2, 0.8, 0.3]
+    assert aggregate(values, "mean") == pytest.approx(0.46)
+    assert aggregate(values, "max") == pytest.approx(0.9)
+    assert aggregate(values, "top_half_mean") == pytest.approx((0.9 + 0.8 + 0.3) / 3)
+    assert aggregate([0.4], "top_half_mean") == pytest.approx(0.4)
+    with pytest.raises(ValueError):
+        aggregate(values, "median")
+    with pytest.raises(ValueError):
+        aggregate([], "mean")
+
+
+@pytest.mark.parametrize("container", ["mp4", "webm", "avi", "mkv", "mov"])
+def test_containers_are_recognised_from_their_bytes(container):
+    assert sniff_container(make_clip(0.3, 10, (64, 48), container)) == container
+
+
+def test_images_and_junk_are_not_clips():
+    for fmt in ("PNG", "JPEG", "GIF", "WEBP", "AVIF"):
+        buffer = io.BytesIO()
+        Image.new("RGB", (32, 32)).save(buffer, format=fmt)
+        assert sniff_container(buffer.getvalue()) is None, fmt
+    heic_like = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+    assert sniff_container(heic_like) is None and sniff_container(b"") is None and sniff_container(b"RIFF") is None
+
+
+def test_sample_times_are_slice_centres():
+    assert sample_times(10, 5) == [1, 3, 5, 7, 9]
+    assert sample_times(0, 5) == [0.0]
+
+
+def test_frames_are_sampled_by_seeking_and_scaled_down():
+    clip = make_clip(6, 10, (1600, 900), "mp4", gop=20)
+    info, frames = read_clip(clip, "mp4", 4, max_side=800)
+    frames = list(frames)
+    assert (info.width, info.height, info.codec) == (1600, 900, "h264")
+    assert [f.t for f in frames] == pytest.approx([0.7, 2.2, 3.7, 5.2], abs=0.31)
+    assert all(f.image.size == (800, 450) for f in frames)
