@@ -175,24 +175,26 @@ def explanation(predictor: Predictor, crop: Image.Image, box: list[int], label: 
     return {"heatmap_png": heatmap_png(cam, (box[2], box[3])), "box": box, "target": label, "note": None}
 
 
+def verdict(predictor: Predictor, media: str, probability_fake: float) -> dict[str, Any]:
+    """The fields every answer starts with: what was judged, the verdict, its probability, threshold and model."""
+    return {"media": media, "label": predictor.label(probability_fake), "probability_fake": probability_fake,
+            "threshold": predictor.threshold, "model": {"name": predictor.name, "version": predictor.version}}
+
+
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
             crop_scale: float = C.CROP_SCALE) -> dict[str, Any]:
     """The /predict answer for a decoded RGB image (without latency_ms)."""
     analysis = analyse_image(image, predictor.probabilities, detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
-    label = predictor.label(analysis.probability_fake)
     result: dict[str, Any] = {
-        "media": "image",
-        "label": label,
-        "probability_fake": analysis.probability_fake,
-        "threshold": predictor.threshold,
-        "model": {"name": predictor.name, "version": predictor.version},
+        **verdict(predictor, "image", analysis.probability_fake),
         "faces": face_entries(regions, analysis.probabilities, deciding, predictor),
         "face_detected": regions.face_detected,
         "image": {"width": image.width, "height": image.height},
     }
     if explain:
-        result["explanation"] = explanation(predictor, regions.crops[deciding], regions.boxes[deciding].as_list(), label)
+        result["explanation"] = explanation(predictor, regions.crops[deciding], regions.boxes[deciding].as_list(),
+                                            result["label"])
     return result
 
 
@@ -203,17 +205,12 @@ def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Pred
     analysis = analyse_clip(frames, info.width, predictor.probabilities, detector, crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
-    label = predictor.label(analysis.probability_fake)
     tracks = analysis.track_summaries(predictor.label)
-    for track, result in zip(tracks, analysis.tracks):
-        best = result.track.sightings[result.deciding_sighting]
+    for track, scored in zip(tracks, analysis.tracks):
+        best = scored.track.sightings[scored.deciding_sighting]
         track["thumbnail_jpeg"] = thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face])
     result: dict[str, Any] = {
-        "media": "video",
-        "label": label,
-        "probability_fake": analysis.probability_fake,
-        "threshold": predictor.threshold,
-        "model": {"name": predictor.name, "version": predictor.version},
+        **verdict(predictor, "video", analysis.probability_fake),
         "faces": face_entries(deciding.regions, deciding.probabilities, region_index, predictor,
                               analysis.factors[frame_index]),
         "face_detected": analysis.face_detected,
@@ -224,7 +221,7 @@ def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Pred
     }
     if explain:
         box = analysis.box(frame_index, region_index)
-        result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, label),
+        result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, result["label"]),
                                  "t": analysis.times[frame_index]}
     return result
 

@@ -105,7 +105,8 @@ def test_server_runtime_onnx_answers_like_torch(tiny_checkpoint, tmp_path):
         response = app.test_client().post("/predict?explain=1", data=buffer.getvalue(), content_type="image/png")
         assert response.status_code == 200, response.get_json()
         answers[runtime] = response.get_json()
-        assert answers[runtime]["explanation"]["heatmap_png"]  # Grad-CAM still runs on the PyTorch model
+        explanation = answers[runtime]["explanation"]  # Grad-CAM still runs on the PyTorch model
+        assert explanation["target"] == answers[runtime]["label"] and (explanation["heatmap_png"] or explanation["note"])
     assert abs(answers["onnx"]["probability_fake"] - answers["torch"]["probability_fake"]) <= 1e-4
     assert answers["onnx"]["model"] == answers["torch"]["model"]
     assert sorted(p.name for p in models.iterdir()) == ["tiny.pt"]  # the export stayed in memory
