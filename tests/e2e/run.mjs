@@ -243,6 +243,7 @@ async function main() {
     headless: true,
     args: CHROMIUM_ARGS,
     viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
   })
   context.setDefaultTimeout(STEP_TIMEOUT)
   const pageErrors = []
@@ -370,6 +371,38 @@ async function main() {
       const tracks = await page.getByRole('region', { name: 'Faces in the clip' }).getByRole('button').count()
       log(`clip verdict: ${(await heading.innerText()).replace(/\s+/g, ' ')}, p(fake)=${value}%, points=${count}, tracks=${tracks}`)
       await page.screenshot({ path: path.join(artifacts, '5-clip.png'), fullPage: true })
+      await page.close()
+    })
+
+    await test('several files at once: a list of verdicts to click through and a CSV of them all', async () => {
+      const page = await context.newPage()
+      await page.goto(base)
+      const image = await testImage(page)
+      const note = { name: 'notes.jpg', mimeType: 'image/jpeg', buffer: Buffer.from('not a picture at all') }
+      // Playwright takes either paths or buffers, not both: send all three as buffers.
+      const asBuffer = (file, mimeType) =>
+        typeof file === 'string' ? { name: path.basename(file), mimeType, buffer: readFileSync(file) } : file
+      const files = [asBuffer(image.file, 'image/jpeg'), asBuffer(testClip(), 'video/mp4'), note]
+      await page.getByLabel('Image files or video clips').setInputFiles(files)
+      await page.getByRole('button', { name: 'Analyze 3 files' }).click()
+      const list = page.getByRole('region', { name: /results \(3 files\)/i })
+      const csvButton = list.getByRole('button', { name: 'Download CSV' })
+      await page.waitForFunction(
+        () => [...document.querySelectorAll('button')].some((b) => b.textContent === 'Download CSV' && !b.disabled),
+      )
+      const rows = await list.getByRole('listitem').allInnerTexts()
+      assert(rows.length === 3, `expected 3 rows, got ${rows.length}`)
+      assert(/Clip · (Real|Fake)/.test(rows[1]), `clip row: ${rows[1]}`)
+      await list.getByRole('button', { name: /notes\.jpg/ }).click()
+      await page.getByRole('alert').waitFor()
+      await list.getByRole('button', { name: /\.mp4/ }).click()
+      await page.getByRole('group', { name: /probability of fake over time/i }).waitFor()
+      const [download] = await Promise.all([page.waitForEvent('download'), csvButton.click()])
+      const csv = readFileSync(await download.path(), 'utf8').trim().split(/\r?\n/)
+      assert(csv[0].startsWith('file,media,label,probability_fake'), `CSV header: ${csv[0]}`)
+      assert(csv.length === 4 && /,video,(real|fake),/.test(csv[2]) && csv[3].includes('notes.jpg'), csv.join(' / '))
+      log(`batch: ${rows.map((r) => r.replace(/\s+/g, ' ')).join(' | ')}`)
+      await page.screenshot({ path: path.join(artifacts, '6-batch.png'), fullPage: true })
       await page.close()
     })
 
