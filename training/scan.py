@@ -138,7 +138,7 @@ def connect(address: str | None, num_cpus: int) -> None:
     import ray
 
     if ray.is_initialized():
-        return
+        return check_cpus(address, num_cpus)
     try:
         if address:
             ray.init(address=address, log_to_driver=False)
@@ -149,6 +149,17 @@ def connect(address: str | None, num_cpus: int) -> None:
                      object_store_memory=LOCAL_OBJECT_STORE_BYTES, runtime_env={"env_vars": {"PYTHONPATH": path}})
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise UserError(f"Cannot start or reach Ray at {address or 'this machine'}: {error}") from None
+    check_cpus(address, num_cpus)
+
+
+def check_cpus(address: str | None, needed: int) -> None:
+    """Without an autoscaling cluster, the actors and one reader must fit, or the scan would wait for ever."""
+    import ray
+
+    available = int(ray.cluster_resources().get("CPU", 0))
+    if address is None and available < needed:
+        raise UserError(f"Ray has {available} CPUs here; --num-actors actors and one reader need {needed} "
+                        "(start Ray with more --num-cpus, or use fewer actors)")
 
 
 def split_readable(paths: list[str]) -> tuple[list[str], list[dict[str, Any]]]:
