@@ -29,7 +29,9 @@ def gunicorn(model_dir: Path, work_dir: Path, workers: int = 2, threads: int = 4
 NGINX = Path("/usr/sbin/nginx")
 NGINX_TEMPLATE = Path(__file__).resolve().parents[1] / "deploy" / "nginx" / "default.conf.template"
 # The main configuration the nginx image has around its templates, with every path inside the test's folder.
-NGINX_MAIN = """worker_processes 1;
+# `user root`: pytest's folders are private to the user running the tests (ignored, with a warning, when not root).
+NGINX_MAIN = """user root;
+worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log warn;
 events {{ worker_connections 256; }}
