@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { ApiError, fetchModels, predict, validateFile } from './api.js'
+import ApiKeyField from './components/ApiKeyField.jsx'
 import DropZone from './components/DropZone.jsx'
 import ErrorMessage from './components/ErrorMessage.jsx'
 import ImagePreview from './components/ImagePreview.jsx'
@@ -145,6 +146,7 @@ export default function MainPage() {
 
       <main className="page__main">
         <section className="panel" aria-label="Image to analyze">
+          <ApiKeyField />
           <ModelSelect
             models={models}
             value={model}

@@ -42,6 +42,12 @@ export function messageForStatus(status, problem = {}) {
   switch (status) {
     case 400:
       return 'No image was received. Please choose an image and try again.'
+    case 401:
+      return 'This server needs an API key. Please enter it in the "API key" field and try again.'
+    case 429:
+      return problem.retry_after
+        ? `Too many requests for now. Please wait ${problem.retry_after} seconds and try again.`
+        : 'Too many requests for now. Please wait a minute and try again.'
     case 404:
       return problem.known_models?.length
         ? `The selected model isn't available on the server. Please choose one of: ${problem.known_models.join(', ')}.`
@@ -103,7 +109,8 @@ async function parseError(response) {
       problem = {}
     }
   }
-  return new ApiError(messageForStatus(response.status, problem), {
+  const retryAfter = response.headers.get('retry-after')
+  return new ApiError(messageForStatus(response.status, { ...problem, retry_after: retryAfter }), {
     status: response.status,
     title: problem.title || response.statusText || '',
     detail: problem.detail || '',
@@ -112,14 +119,47 @@ async function parseError(response) {
   })
 }
 
-async function request(url, init) {
+// The API key, when the server asks for one: kept for this tab only (sessionStorage), sent as a Bearer token.
+const KEY_STORAGE = 'deepfake-detector.api-key'
+const authListeners = new Set()
+
+export function getApiKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) || ''
+  } catch {
+    return ''
+  }
+}
+
+export function setApiKey(key) {
+  try {
+    if (key) sessionStorage.setItem(KEY_STORAGE, key)
+    else sessionStorage.removeItem(KEY_STORAGE)
+  } catch {
+    // Storage switched off: the key is simply not kept.
+  }
+}
+
+/** Call `listener` whenever the server answers 401 (it wants a key); returns the unsubscribe function. */
+export function onAuthRequired(listener) {
+  authListeners.add(listener)
+  return () => authListeners.delete(listener)
+}
+
+function withApiKey(headers = {}) {
+  const key = getApiKey()
+  return key ? { ...headers, Authorization: `Bearer ${key}` } : headers
+}
+
+async function request(url, init = {}) {
   let response
   try {
-    response = await fetch(url, init)
+    response = await fetch(url, { ...init, headers: withApiKey(init.headers) })
   } catch (err) {
     if (err?.name === 'AbortError') throw err
     throw new ApiError(NETWORK_MESSAGE, { kind: 'network', detail: String(err?.message || err) })
   }
+  if (response.status === 401) authListeners.forEach((listener) => listener())
   if (!response.ok) throw await parseError(response)
   try {
     return await response.json()
