@@ -63,11 +63,18 @@ def nginx(upstreams: list[int], static_root: Path, work_dir: Path, max_body: int
         {"NGINX_PORT": f"127.0.0.1:{port}", "NGINX_UPSTREAM_SERVERS": servers, "NGINX_MAX_BODY": str(max_body),
          "NGINX_STATIC_ROOT": str(static_root)}))
     (work_dir / "nginx.conf").write_text(NGINX_MAIN.format(root=work_dir))
-    process = subprocess.Popen([str(NGINX), "-p", str(work_dir), "-c", str(work_dir / "nginx.conf"), "-g",
-                                "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, work_dir / "error.log")
+    with listening([str(NGINX), "-p", str(work_dir), "-c", str(work_dir / "nginx.conf"), "-g", "daemon off;"], port,
+                   work_dir / "error.log"):
         yield f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def listening(command: list[str], port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """Run a server until the block ends, once it listens on `port` (its log in the error if it dies first)."""
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, log)
+        yield process
     finally:
         process.terminate()
         process.wait(timeout=20)
@@ -90,12 +97,6 @@ def redis_server(work_dir: Path) -> Iterator[str]:
     """Debian's redis-server on a loopback port, nothing persisted; yields its redis:// URL."""
     work_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(work_dir), "--logfile", str(work_dir / "redis.log")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, work_dir / "redis.log")
+    with listening(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--dir", str(work_dir), "--logfile", str(work_dir / "redis.log")], port, work_dir / "redis.log"):
         yield f"redis://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
