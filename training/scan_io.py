@@ -48,12 +48,17 @@ def remote_listing(uri: str) -> list[str]:
         raise
     except (ImportError, NotImplementedError) as error:
         raise UserError(f"Reading {uri.split('://')[0]}:// needs pyarrow built with that file system, which is not "
-                        f"installed here ({error})") from None
+                        f"installed here ({first_line(error)})") from None
     except Exception as error:  # credentials, network, bucket: one sentence, not a traceback
-        raise UserError(f"Cannot list {uri}: {error}") from None
+        raise UserError(f"Cannot list {uri}: {first_line(error)}") from None
     scheme = uri.split("://", 1)[0]
     return sorted(f"{scheme}://{i.path}" for i in infos
                   if i.type == pafs.FileType.File and Path(i.path).suffix.lower() in SCAN_EXTENSIONS)
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (pyarrow's can run to dozens)."""
+    return (str(error).strip().splitlines() or [error.__class__.__name__])[0]
 
 
 def listed_paths(list_file: Path) -> list[str]:
