@@ -188,3 +188,15 @@ def test_a_worker_with_onnx_siblings_never_imports_torch_until_explain():
                          env={"PYTHONPATH": ".", "PATH": "/usr/bin:/bin", "FLASK_ACCESS_LOG": "false"})
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split("\n")[:2] == ["False", "True True"]
+
+
+def test_openapi_describes_keys_limits_and_metrics_when_switched_on(model_dir, tmp_path, client):
+    plain = client.get("/openapi.json").get_json()
+    assert "securitySchemes" not in plain["components"] and "401" not in plain["paths"]["/predict"]["post"]["responses"]
+    assert "/metrics" in plain["paths"]
+    document = make_app(model_dir, tmp_path, API_KEYS=KEY, RATE_LIMIT="5/minute").test_client().get(
+        "/openapi.json", headers={"X-API-Key": KEY}).get_json()
+    for path in ("/predict", "/api/models"):
+        operation = next(iter(document["paths"][path].values()))
+        assert {"401", "429"} <= set(operation["responses"]) and operation["security"]
+    assert "security" not in document["paths"]["/health"]["get"]
