@@ -107,6 +107,9 @@ class FileClassifier:
                 rows[index] = error_row(path, f"not a readable image ({error.__class__.__name__})", "image")
             except UserError as error:
                 rows[index] = error_row(path, str(error), "video")
+            except Exception as error:  # one strange file must not stop a scan of millions: report it in its row
+                logger.exception("Cannot classify %s", path)
+                rows[index] = error_row(path, f"could not be classified ({error.__class__.__name__})")
         for index, analysis in zip(images, score_regions(regions, self.scorer.probabilities)):
             rows[index] = self.row(paths[index], "image", analysis.probability_fake, analysis.regions.face_detected,
                                    len(analysis.regions.faces), blobs[index])
