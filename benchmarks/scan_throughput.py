@@ -16,15 +16,18 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from benchmarks.bench_utils import REAL_PHOTOS, REPO_ROOT, machine, machine_line, markdown_table, write_results
+from benchmarks.bench_utils import REPO_ROOT, SHARED_DATA, machine, machine_line, markdown_table, write_results
 
+
+
+FACES = SHARED_DATA / "faces-gan" / "Test"
 
 
 def get_args_parser() -> argparse.ArgumentParser:
     """Arguments of the benchmark."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--folder", type=Path, default=REAL_PHOTOS, help=f"images to scan (default {REAL_PHOTOS})")
-    parser.add_argument("--limit", type=int, default=120, help="use the first N files (default 120)")
+    parser.add_argument("--folder", type=Path, default=FACES, help=f"images to scan (default {FACES})")
+    parser.add_argument("--limit", type=int, default=600, help="use the first N files (default 600)")
     parser.add_argument("--markdown", type=Path, default=REPO_ROOT / "docs" / "DEPLOYMENT.md",
                         help="file whose scan_throughput section is replaced (default docs/DEPLOYMENT.md)")
     return parser
