@@ -3,11 +3,13 @@
 # --build-arg TORCH_INDEX= (empty) where that index is not reachable: PyPI alone then gives the CUDA build.
 FROM python:3.11-slim
 ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# SCAN=1 keeps Ray in: the image for the nodes of a bulk-scan cluster (docs/DEPLOYMENT.md).
+ARG SCAN=
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 COPY requirements.txt requirements-nodeps.txt ./
 # Serving needs neither Ray (bulk scans) nor the test tools: leave them out of the image.
-RUN grep -v -E '^(ray|pytest|schemathesis)' requirements.txt > requirements-serve.txt \
+RUN grep -v -E "^(${SCAN:+no-such-package}${SCAN:-ray}|pytest|schemathesis)" requirements.txt > requirements-serve.txt \
     && if [ -n "$TORCH_INDEX" ]; then pip install --index-url "$TORCH_INDEX" torch==2.14.1 torchvision==0.29.1; fi \
     && pip install -r requirements-serve.txt \
     && pip install --no-deps -r requirements-nodeps.txt
