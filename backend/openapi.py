@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .openapi_ops import with_operations
+
 NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
 BOX = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 4, "maxItems": 4,
        "description": "[x, y, width, height] in original image pixels (after EXIF rotation)."}
@@ -308,11 +310,11 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                                   "responses": {"200": {"description": "OpenAPI 3.1 document.",
                                                         "content": {"application/json": {}}}}}},
     }
-    return {
+    return with_operations({
         "openapi": "3.1.0",
         "info": {"title": "deepfake-detector API", "version": "1.0.0",
                  "description": "Real-or-fake face image classifier. Every path is also served under /api. "
                                 "Errors are RFC 9457 application/problem+json."},
         "paths": {**paths, **{"/api" + path: item for path, item in paths.items()}},
         "components": {"schemas": SCHEMAS},
-    }
+    }, config)

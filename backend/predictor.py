@@ -8,7 +8,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -18,11 +18,16 @@ from pipeline.analysis import FaceCrops, analyse_clip, analyse_image
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
-from pipeline.torch_runtime import Classifier
 from pipeline.video import ClipInfo, SampledFrame
 
-from .gradcam import GradCam, heatmap_png
+from .heatmap import heatmap_png
+from .loading import LazyGradCam, load_scorer
 from .problems import ApiProblem
+
+if TYPE_CHECKING:  # PyTorch is imported only when a model needs it (see loading.py)
+    from pipeline.torch_runtime import Classifier
+
+    from .gradcam import GradCam
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +44,7 @@ class Predictor:
     version: str
     threshold: float
     members: list[Classifier | OnnxClassifier]
-    explainer: GradCam
+    explainer: GradCam | LazyGradCam
 
     def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Calibrated P(fake) per image: the members' Classifier.probabilities, averaged."""
@@ -55,7 +60,7 @@ class ModelRegistry:
     """The classifiers loaded from a model folder, by file stem."""
 
     classifiers: dict[str, Classifier | OnnxClassifier] = field(default_factory=dict)
-    explainers: dict[str, GradCam] = field(default_factory=dict)
+    explainers: dict[str, GradCam | LazyGradCam] = field(default_factory=dict)
     default: str | None = None
 
     @classmethod
@@ -64,8 +69,8 @@ class ModelRegistry:
         """Load every valid *.pt in a folder; invalid ones are logged and skipped.
 
         runtime "onnx" (the default) scores with ONNX Runtime on `threads` intra-op threads (a matching sibling
-        NAME.onnx, else an in-memory export), falling back to PyTorch when that fails; the PyTorch model stays
-        loaded for Grad-CAM either way.
+        NAME.onnx, loaded without PyTorch, else an in-memory export), falling back to PyTorch when that fails;
+        Grad-CAM loads the PyTorch model on the first explain=1.
         """
         if runtime not in RUNTIMES:
             raise ValueError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
@@ -79,14 +84,12 @@ class ModelRegistry:
                 logger.error("Skipping %s: 'ensemble' is a reserved model name", path)
                 continue
             try:
-                classifier = Classifier.from_checkpoint(path, device=device)
-                registry.explainers[classifier.name] = GradCam(classifier)
+                classifier = load_scorer(path, device, runtime, threads)
             except (UserError, TypeError, ValueError, KeyError, RuntimeError) as error:
                 logger.error("Skipping checkpoint %s: %s", path, error)
                 continue
+            registry.explainers[classifier.name] = LazyGradCam(path, device, threads)
             registry.classifiers[classifier.name] = classifier
-            if runtime == "onnx":
-                registry.classifiers[classifier.name] = onnx_or_torch(path, classifier, threads)
             logger.info("Loaded model %s (%s, version %s, %s)", classifier.name, classifier.meta.architecture,
                         classifier.version, type(registry.classifiers[classifier.name]).__name__)
         registry.default = registry.pick_default(default, fallback_default)

@@ -17,9 +17,11 @@ PROBLEM_TYPE_PREFIX = "urn:deepfake-detector:problem:"
 class ApiProblem(Exception):
     """An error a client caused (or must be told about), rendered as problem+json."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extras: Any):
+    def __init__(self, status: int, slug: str, title: str, detail: str, headers: dict[str, str] | None = None,
+                 **extras: Any):
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail, self.extras = status, slug, title, detail, extras
+        self.headers = headers or {}
 
     def to_dict(self) -> dict[str, Any]:
         """The problem document."""
@@ -46,7 +48,7 @@ def from_http_exception(error: HTTPException) -> dict[str, Any]:
 def handle_error(error: Exception) -> Response:
     """The single error handler: known problems verbatim, anything unexpected as a generic 500."""
     if isinstance(error, ApiProblem):
-        return problem_response(error.to_dict())
+        return problem_response(error.to_dict(), error.headers)
     if isinstance(error, HTTPException):
         headers = {}
         if error.code == 405 and getattr(error, "valid_methods", None):

@@ -130,10 +130,10 @@ def provenance_columns(data: bytes) -> dict[str, str]:
     return {"provenance_verdict": answer["verdict"], "provenance_source": "+".join(sources)}
 
 
-def load_scorer(checkpoint: Path, runtime: str, device: str) -> Scorer:
+def load_scorer(checkpoint: Path, runtime: str, device: str, threads: int | None = None) -> Scorer:
     """The checkpoint's PyTorch classifier, or its ONNX Runtime one (the server's default runtime)."""
     classifier = Classifier.from_checkpoint(checkpoint, device)
-    return OnnxClassifier.from_checkpoint(checkpoint, classifier) if runtime == "onnx" else classifier
+    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads) if runtime == "onnx" else classifier
 
 
 def write_rows(rows: list[dict], fmt: str, stream=None) -> None:

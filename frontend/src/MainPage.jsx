@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react'
 import { validateDuration } from './api.js'
 import AnalysisStatus from './components/AnalysisStatus.jsx'
+import ApiKeyField from './components/ApiKeyField.jsx'
 import DropZone from './components/DropZone.jsx'
 import ErrorMessage from './components/ErrorMessage.jsx'
 import ImagePreview from './components/ImagePreview.jsx'
@@ -104,6 +105,7 @@ export default function MainPage() {
 
       <main className="page__main">
         <section className="panel" aria-label="Images and clips to analyze">
+          <ApiKeyField />
           <ModelSelect models={models} value={model} onChange={setModel} disabled={analyzing} loading={modelsLoading} />
 
           {showDropZone && <DropZone ref={dropRef} onFiles={chooseFiles} disabled={analyzing} />}

@@ -132,6 +132,12 @@ export function messageForStatus(status, problem = {}, media = 'image') {
       return clip
         ? 'No clip was received. Please choose a clip and try again.'
         : 'No image was received. Please choose an image and try again.'
+    case 401:
+      return 'This server needs an API key. Please enter it in the "API key" field and try again.'
+    case 429:
+      return problem.retry_after
+        ? `Too many requests for now. Please wait ${problem.retry_after} seconds and try again.`
+        : 'Too many requests for now. Please wait a minute and try again.'
     case 404:
       return problem.known_models?.length
         ? `The selected model isn't available on the server. Please choose one of: ${problem.known_models.join(', ')}.`
@@ -203,7 +209,7 @@ function apiUrl(path, params) {
   return url.toString()
 }
 
-function errorFromAnswer({ status, statusText, contentType, text }, media) {
+function errorFromAnswer({ status, statusText, contentType, retryAfter, text }, media) {
   let problem = {}
   if ((contentType || '').includes('json')) {
     try {
@@ -212,7 +218,7 @@ function errorFromAnswer({ status, statusText, contentType, text }, media) {
       problem = {}
     }
   }
-  return new ApiError(messageForStatus(status, problem, media), {
+  return new ApiError(messageForStatus(status, { ...problem, retry_after: retryAfter }, media), {
     status,
     title: problem.title || statusText || '',
     detail: problem.detail || '',
@@ -221,7 +227,40 @@ function errorFromAnswer({ status, statusText, contentType, text }, media) {
   })
 }
 
+// The API key, when the server asks for one: kept for this tab only (sessionStorage), sent as a Bearer token.
+const KEY_STORAGE = 'deepfake-detector.api-key'
+const authListeners = new Set()
+
+export function getApiKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE) || ''
+  } catch {
+    return ''
+  }
+}
+
+export function setApiKey(key) {
+  try {
+    if (key) sessionStorage.setItem(KEY_STORAGE, key)
+    else sessionStorage.removeItem(KEY_STORAGE)
+  } catch {
+    // Storage switched off: the key is simply not kept.
+  }
+}
+
+/** Call `listener` whenever the server answers 401 (it wants a key); returns the unsubscribe function. */
+export function onAuthRequired(listener) {
+  authListeners.add(listener)
+  return () => authListeners.delete(listener)
+}
+
+function withApiKey(headers = {}) {
+  const key = getApiKey()
+  return key ? { ...headers, Authorization: `Bearer ${key}` } : headers
+}
+
 function parseAnswer(answer, media) {
+  if (answer.status === 401) authListeners.forEach((listener) => listener())
   if (answer.status < 200 || answer.status >= 300) throw errorFromAnswer(answer, media)
   try {
     return JSON.parse(answer.text)
@@ -241,14 +280,15 @@ async function request(url, init) {
   let response
   let text
   try {
-    response = await fetch(url, init)
+    response = await fetch(url, { ...init, headers: withApiKey(init?.headers) })
     text = await response.text()
   } catch (err) {
     if (err?.name === 'AbortError') throw err
     throw networkError(err)
   }
   const { status, statusText } = response
-  return parseAnswer({ status, statusText, contentType: response.headers.get('content-type'), text })
+  const contentType = response.headers.get('content-type')
+  return parseAnswer({ status, statusText, contentType, retryAfter: response.headers.get('retry-after'), text })
 }
 
 /** GET /api/models → {default, models: [...]} */
@@ -272,7 +312,9 @@ function postWithProgress(url, body, { signal, onUploadProgress, media }) {
     }
     signal?.addEventListener('abort', abort, { once: true })
     xhr.open('POST', url)
-    xhr.setRequestHeader('Accept', 'application/json, application/problem+json')
+    for (const [name, value] of Object.entries(withApiKey({ Accept: 'application/json, application/problem+json' }))) {
+      xhr.setRequestHeader(name, value)
+    }
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable && e.total > 0) onUploadProgress?.(Math.min(1, e.loaded / e.total))
     })
@@ -282,6 +324,7 @@ function postWithProgress(url, body, { signal, onUploadProgress, media }) {
         status: xhr.status,
         statusText: xhr.statusText,
         contentType: xhr.getResponseHeader('content-type'),
+        retryAfter: xhr.getResponseHeader('retry-after'),
         text: xhr.responseText,
       }
       try {

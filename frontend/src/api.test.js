@@ -124,4 +124,16 @@ describe('api', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' })
     release?.(HttpResponse.json({}))
   })
+
+  it('says how long to wait after a 429 (Retry-After)', async () => {
+    server.use(
+      http.get('*/api/models', () =>
+        HttpResponse.json(
+          { type: 'about:blank', title: 'Too Many Requests', status: 429, detail: '60 per 1 minute' },
+          { status: 429, headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '17' } },
+        ),
+      ),
+    )
+    await expect(fetchModels()).rejects.toMatchObject({ status: 429, message: expect.stringMatching(/wait 17 seconds/) })
+  })
 })
