@@ -117,12 +117,11 @@ class FileClassifier:
 
     def clip_row(self, path: str, data: bytes, container: str) -> dict[str, Any]:
         """A clip's row: the server's frame sampling, face tracks and aggregation (pipeline.analysis.analyse_clip)."""
-        from pipeline.analysis import analyse_clip, frame_regions
+        from pipeline.analysis import analyse_clip
         from pipeline.video import read_clip
 
-        _, frames = read_clip(data, container, self.frames)
-        regions = [frame_regions(frame.image, self.detector) for frame in frames]
-        analysis = analyse_clip([frame.t for frame in frames], regions, self.scorer.probabilities)
+        info, frames = read_clip(data, container, self.frames)
+        analysis = analyse_clip(frames, info.width, self.scorer.probabilities, self.detector)
         return self.row(path, "video", analysis.probability_fake, analysis.face_detected, len(analysis.tracks), data)
 
     def row(self, path: str, media: str, probability: float, face_detected: bool, faces: int,
