@@ -32,9 +32,11 @@ start: setup
 	@echo "Open http://$(HOST):$(PORT)"
 	$(VENV)/bin/gunicorn -c backend/gunicorn.conf.py -b $(HOST):$(PORT) 'backend:create_app()'
 
-## browser: Debian's Chromium for the end-to-end test (Playwright cannot download its own here).
+## browser: Debian's Chromium for the end-to-end test (Playwright cannot download its own here); waits up to 10
+## minutes for a dpkg lock held by another install instead of failing at once.
 browser:
-	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get -o DPkg::Lock::Timeout=600 install -y -qq chromium >/dev/null; }
 
 ## nginx: Debian's nginx and redis-server for the replica test (tests/deploy: two instances behind nginx, shared
 ## rate limits); waits up to 10 minutes for a dpkg lock held by another install.
