@@ -20,9 +20,10 @@ from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
 from pipeline.errors import UserError
 
 from .cli import ArgumentParser, run_command
-from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from .data import collate_samples
 from .distributed import DistributedContext
 from .engine import collect_logits
+from .evaluate import evaluation_dataset
 from .metrics import compute_metrics, fake_probability, fit_temperature
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the package command."""
     parser = ArgumentParser(description="Recalibrate and package a checkpoint for serving.", add_help=add_help)
     parser.add_argument("--checkpoint", type=Path, required=True, help="trained checkpoint, e.g. runs/<run>/best.pt (required)")
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding Validation/ (required)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding Validation/ (this or --data-mix)")
+    parser.add_argument("--data-mix", type=Path, default=None, help="data mix YAML whose Validation split refits the temperature (this or --data-dir)")
+    parser.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     parser.add_argument("--output", type=Path, required=True, help="packaged checkpoint to write, e.g. models/NAME.pt (required)")
     parser.add_argument("--half", action="store_true", help="store fp16 weights (default fp32)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
@@ -46,7 +49,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits and labels of a model on the Validation split, with the checkpoint's own preprocessing."""
-    dataset = FaceFolderDataset(split_dir(data_dir, "Validation"), build_transforms(False, meta.image_size, meta.mean, meta.std))
+    dataset = evaluation_dataset(argparse.Namespace(**{**vars(args), "split": "Validation"}), meta, data_dir)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
     logits, labels, _, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
     return logits, labels
@@ -54,6 +57,8 @@ def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, 
 
 def package(args: argparse.Namespace) -> int:
     """Recalibrate, convert and verify; write the packaged checkpoint."""
+    if (args.data_dir is None) == (args.data_mix is None):
+        raise UserError("Give exactly one of --data-dir and --data-mix")
     if args.output.resolve() == args.checkpoint.resolve():
         raise UserError("--output must differ from --checkpoint (the trained file is kept as it is)")
     model, meta = load_checkpoint(args.checkpoint)
