@@ -15,6 +15,7 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 DEFAULT_IMAGE_SIZE = 224
 DEFAULT_THRESHOLD = 0.5
+MAX_THRESHOLD = 0.95  # training.package --max-false-fake-rate never raises the threshold above this
 # Temperature scaling may soften an overconfident model but never sharpen it (see metrics.fit_temperature).
 MIN_TEMPERATURE = 1.0
 MAX_TEMPERATURE = 20.0

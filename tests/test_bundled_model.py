@@ -51,7 +51,8 @@ def test_committed_checkpoint_metadata(path):
     assert path.stat().st_size <= MAX_COMMITTED_BYTES
     payload = read_checkpoint(path)
     assert payload["class_names"] == list(C.CLASS_NAMES)
-    assert payload["architecture"] in {"mobilenet_v2", "efficientnet_b0", "resnet50", "resnet18", "mobilenet_v3_large"}
+    assert payload["architecture"] in {"mobilenet_v2", "efficientnet_b0", "efficientnet_lite0", "resnet50", "resnet18",
+                                       "mobilenet_v3_large"}
     assert payload["image_size"] >= 64
     assert payload["mean"] == pytest.approx(C.IMAGENET_MEAN) and payload["std"] == pytest.approx(C.IMAGENET_STD)
     assert 0 < payload["threshold"] < 1 and payload["temperature"] >= C.MIN_TEMPERATURE

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.model_selection import cross_val_score

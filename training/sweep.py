@@ -139,9 +139,10 @@ def leave_out_sweep(args: argparse.Namespace, weights: dict[str, str]) -> int:
     for model in args.models:
         for source in args.leave_out:
             name = f"{model}-without-{source}"
-            code = train_command.main(train_argv(args, model, weights, name, source))
-            if code != C.EXIT_OK:
-                return code
+            if finished_epochs(args.output_dir / "runs" / name) < max(args.epochs):
+                code = train_command.main(train_argv(args, model, weights, name, source))
+                if code != C.EXIT_OK:
+                    return code
             checkpoints[f"{model} without {source}"] = args.output_dir / "runs" / name / "best.pt"
     table = evaluate_checkpoints({key.replace(" ", "_"): path for key, path in checkpoints.items()}, eval_args(args, "report"))
     by_source = pd.read_csv(args.output_dir / "report" / "per_source.csv")
@@ -151,6 +152,12 @@ def leave_out_sweep(args: argparse.Namespace, weights: dict[str, str]) -> int:
     if args.report:
         write_generalization_report(args, matrix)
     return C.EXIT_OK
+
+
+def finished_epochs(run_dir: Path) -> int:
+    """Epochs a run folder has finished (0 when absent): a rerun of a sweep skips finished runs."""
+    summary = run_dir / "summary.csv"
+    return len(pd.read_csv(summary)) if summary.is_file() and (run_dir / "best.pt").is_file() else 0
 
 
 def write_generalization_report(args: argparse.Namespace, matrix: pd.DataFrame) -> None:

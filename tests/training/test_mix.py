@@ -206,3 +206,13 @@ def test_training_crop_of_a_photo_is_the_crop_the_server_classifies(tmp_path, mo
     response = client.post("/predict", data=photo.read_bytes(), headers={"Content-Type": "application/octet-stream"})
     assert response.status_code == 200 and response.get_json()["face_detected"]
     assert np.array_equal(np.asarray(served[0].crops[0].convert("RGB")), trained_on)
+
+
+def test_threshold_fitted_on_validation_reals_never_drops_below_one_half():
+    from training.package import fit_threshold
+
+    reals = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.92, 0.2, 0.1])
+    threshold = fit_threshold(reals, 0.2)
+    assert np.mean(reals >= threshold) <= 0.2 and threshold > 0.8
+    assert fit_threshold(np.array([0.1, 0.2]), 0.05) == C.DEFAULT_THRESHOLD
+    assert fit_threshold(np.array([0.99, 0.99]), 0.0) == C.MAX_THRESHOLD
