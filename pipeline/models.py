@@ -16,11 +16,26 @@ from .errors import CheckpointError, UserError
 logger = logging.getLogger(__name__)
 
 
+class FeaturesClassifier(nn.Module):
+    """A backbone laid out like torchvision's EfficientNet: `features` (its last block is the Grad-CAM target),
+    global average pooling, then `classifier` (dropout, linear)."""
+
+    def __init__(self, features: nn.Sequential, classifier: nn.Sequential):
+        super().__init__()
+        self.features, self.pool, self.classifier = features, nn.AdaptiveAvgPool2d(1), classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
+
+
 def efficientnet_lite0(weights=None) -> nn.Module:
-    """EfficientNet-Lite0 (timm's tf_efficientnet_lite0: TF 'same' padding, as its ImageNet weights expect)."""
+    """EfficientNet-Lite0: timm's tf_efficientnet_lite0 (TF 'same' padding, as its ImageNet weights expect),
+    its layers in the torchvision layout the server's Grad-CAM knows."""
     import timm
 
-    return timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
+    net = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
+    features = nn.Sequential(net.conv_stem, net.bn1, *net.blocks, nn.Sequential(net.conv_head, net.bn2))
+    return FeaturesClassifier(features, nn.Sequential(nn.Dropout(0.2), net.classifier))
 
 
 # name -> builder; every builder is called with weights=None (no downloads, ever).

@@ -180,8 +180,12 @@ def test_efficientnet_lite0_loads_efficientnet_pytorch_style_weights(tmp_path):
     renamed = {("_conv_stem.weight" if i == 0 else f"_blocks.{i}.x"): v.clone() for i, (k, v) in enumerate(tensors)}
     torch.save(renamed, tmp_path / "lite0.pth")
     model = create_model("efficientnet_lite0", weights=tmp_path / "lite0.pth")
-    assert torch.equal(model.conv_stem.weight, reference.conv_stem.weight)
-    assert model.classifier.out_features == 2
+    assert torch.equal(model.features[0].weight, reference.features[0].weight)
+    assert model.classifier[-1].out_features == 2
+    from backend.gradcam import target_layer  # the server explains this model with Grad-CAM
+
+    assert target_layer(model) is model.features[-1]
+    assert model.eval()(torch.zeros(1, 3, 64, 64)).shape == (1, 2)
 
 
 @pytest.mark.shared_data
