@@ -168,7 +168,7 @@ def validation_worst_auc(val_set, indices, labels, logits, temperature: float) -
 
 def score_of(metrics: dict[str, float], loss: float, best_metric: str) -> tuple[float, float]:
     """Sort key for best.pt: higher is better, ties broken by lower validation loss."""
-    primary = -loss if best_metric == "loss" else metrics[best_metric]
+    primary = -loss if best_metric == "loss" else metrics.get(best_metric, math.nan)
     primary = -math.inf if math.isnan(primary) else primary
     return (primary, -loss)
 
@@ -281,10 +281,12 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
         logits, labels, indices, val_stats = collect_logits(model, val_loader, device, context, args.amp, args.channels_last)
         temperature = fit_temperature(logits, labels)
         metrics = compute_metrics(labels.numpy(), fake_probability(logits, temperature))
-        metrics["worst_source_auc"] = validation_worst_auc(val_set, indices, labels, logits, temperature)
+        worst = validation_worst_auc(val_set, indices, labels, logits, temperature)
+        if not math.isnan(worst):  # NaN would make checkpoint metadata unequal to itself
+            metrics["worst_source_auc"] = worst
         row = {
             "epoch": epoch, "train_loss": stats.loss, "val_loss": val_stats.loss,
-            **{f"val_{k}": v for k, v in metrics.items()}, "temperature": temperature, "lr": lr,
+            **{f"val_{k}": v for k, v in metrics.items()}, "val_worst_source_auc": worst, "temperature": temperature, "lr": lr,
             "epoch_time_s": stats.seconds, "train_images_per_s": stats.images_per_second,
             "skipped_files": len(set(stats.skipped) | set(val_stats.skipped)),
         }
