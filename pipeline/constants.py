@@ -65,7 +65,7 @@ EXIT_BAD_INPUT = 2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
-DEFAULT_MODEL_NAME = "efficientnet_b0-faces-gan"
+DEFAULT_MODEL_NAME = "efficientnet_lite0-mix"
 WEIGHTS_DIR = REPO_ROOT / "weights"
 
 # Face detection (pipeline/faces.py). Detection runs on a copy whose long side is at most DETECT_MAX_SIDE.
