@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def finished_epochs(run_dir: Path) -> int:
 
 def write_generalization_report(args: argparse.Namespace, matrix: pd.DataFrame) -> None:
     """docs/GENERALIZATION.md: how it was made, then the matrix."""
-    command = "python -m training.sweep " + " ".join(sys.argv[1:]) if sys.argv[0].endswith("sweep.py") else "python -m training.sweep ..."
+    command = "python -m training.sweep " + shlex.join(sys.argv[1:]) if sys.argv[0].endswith("sweep.py") else "python -m training.sweep ..."
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text("\n".join([
         "# Generalisation to sources a model never saw",
@@ -172,7 +173,8 @@ def write_generalization_report(args: argparse.Namespace, matrix: pd.DataFrame) 
         "Each row is a model trained without one source (neither its Train nor its Validation part), scored on the "
         f"{args.split} split of the whole mix. Fake-source columns: AUC of that source against every real image of the "
         "split; real-source columns (`FFR`): the share of its images called fake at the model's threshold. The row's "
-        "name says which source it never saw.",
+        "name says which source it never saw. The first row is the --baseline checkpoint: compare the training "
+        "budgets in each run's config.yaml before reading small differences.",
         "",
         markdown_table(matrix),
         "",
