@@ -21,11 +21,13 @@ from tqdm import tqdm
 
 from pipeline import constants as C
 from pipeline.analysis import face_crops
+from pipeline.errors import DataError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
 from .cli import ArgumentParser, run_command
 from .mix import Source, SourceFile, list_source, load_mix
+from .splits import assign_splits
 
 logger = logging.getLogger(__name__)
 RECORD_COLUMNS = ["source", "file", "crop", "label", "split", "group", "landmarks", "phash", "width", "height"]
@@ -141,15 +143,12 @@ def make_record(item: SourceFile, crop_path: str, crop: Image.Image, landmarks: 
 
 def mix_records(mix, cache_dir: Path | None = None) -> pd.DataFrame:
     """Crop records of every source of a mix (cached), with leak-free splits assigned."""
-    from .splits import assign_splits
-
     detector = create_detector(C.DEFAULT_FACE_DETECTOR, C.DETECT_MAX_SIDE)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     frames = []
     for source in mix.sources:
         frame = source_records(source, cache_dir, detector)
         if frame.empty:
-            from pipeline.errors import DataError
             raise DataError(f"Source {source.name!r} gave no usable images in {source.path}")
         frames.append(frame)
     return assign_splits(pd.concat(frames, ignore_index=True), mix.validation_fraction, mix.test_fraction)

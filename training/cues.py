@@ -89,7 +89,9 @@ def cue_check(mix_path: Path, samples: int, seed: int, crop_cache: Path | None =
     for view in ("raw", "as trained"):
         features, labels = cue_features(dataset, keys, view)
         report[view] = cue_accuracy(features, labels, seed)
-        logger.info("cue check (%s): balanced accuracy %.3f", view, report[view])
+        report[f"{view} by feature"] = {name: cue_accuracy(features[:, [i]], labels, seed) for i, name in enumerate(FEATURES)}
+        logger.info("cue check (%s): balanced accuracy %.3f; one feature at a time: %s", view, report[view],
+                    ", ".join(f"{k} {v:.3f}" for k, v in report[f"{view} by feature"].items()))
     return report
 
 

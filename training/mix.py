@@ -10,7 +10,7 @@ A mix file (documented in config/data-mix.yaml) names sources; each is a folder 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -48,7 +48,6 @@ class DataMix:
     validation_fraction: float = C.MIX_VALIDATION_FRACTION
     test_fraction: float = C.MIX_TEST_FRACTION
     sbi_weight: float = 1.0
-    names: tuple[str, ...] = field(default=())
 
     def without(self, left_out: str | None) -> "DataMix":
         """The mix less one source (a leave-one-source-out run); DataError for an unknown name."""

@@ -155,6 +155,7 @@ def test_per_source_evaluation_and_cue_check_on_a_tiny_mix(tiny_mix, tiny_mix_ru
     assert "## By source" in (tmp_path / "report.md").read_text()
     report = cues.cue_check(mix, samples=40, seed=0, crop_cache=cache)
     assert 0 <= report["raw"] <= 1 and 0 <= report["as trained"] <= 1
+    assert set(report["as trained by feature"]) == set(cues.FEATURES)
 
 
 def test_leave_one_source_out_sweep_writes_the_matrix(tiny_mix, tiny_mix_run, tmp_path):
