@@ -17,6 +17,7 @@ IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 DEFAULT_IMAGE_SIZE = 224
 DEFAULT_THRESHOLD = 0.5
+MAX_THRESHOLD = 0.95  # training.package --max-false-fake-rate never raises the threshold above this
 # Temperature scaling may soften an overconfident model but never sharpen it (see metrics.fit_temperature).
 MIN_TEMPERATURE = 1.0
 MAX_TEMPERATURE = 20.0
@@ -31,6 +32,33 @@ AUG_BLUR_SIGMA = (0.1, 1.0)
 AUG_RESCALE_PROBABILITY = 0.2
 AUG_RESCALE_FACTOR = (0.5, 1.0)
 
+# Data mixes (training/mix.py, crops.py, splits.py, mixdata.py, sbi.py; documented in config/data-mix.yaml).
+MIX_VALIDATION_FRACTION = 0.15
+MIX_TEST_FRACTION = 0.15
+MIX_FRAMES_PER_CLIP = 16
+MIX_MAX_FACES = 3  # faces kept per real photo (a fake photo keeps its most confident face)
+MIX_HASH_SIZE = 16  # difference hash of 16 x 16 bits
+MIX_NEAR_DUPLICATE_BITS = 12  # difference hashes this close (of 256 bits) are the same picture
+SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in every per-source table
+# Every class goes through the same random resize (short side, pixels) and JPEG re-compression before the usual
+# augmentation, so that size and compression history say nothing about the label.
+EQUALISE_SIDE = (96, 320)
+EQUALISE_JPEG_QUALITY = (55, 95)
+EQUALISE_JPEG_PROBABILITY = 0.9
+# Self-blended images (Shiohara & Yamasaki, CVPR 2022), made from 5 detector landmarks.
+SBI_SCALE = (0.95, 1.05)
+SBI_SHIFT = 0.03  # fraction of the crop side
+SBI_BRIGHTNESS = (-0.1, 0.1)
+SBI_CONTRAST = (0.9, 1.1)
+SBI_CHANNEL_SHIFT = 0.06
+SBI_BLUR_SIGMA = (0.0, 1.5)
+SBI_SHARPEN_PROBABILITY = 0.3
+SBI_MASK_BLUR = (0.02, 0.08)  # Gaussian sigma as a fraction of the eye-to-mouth-scaled face size
+SBI_BLEND_RATIO = (0.5, 1.0)
+# Landmarks (fractions of the side) of a face crop made like the server's (face box x CROP_SCALE, centred), for
+# `faces` sources where the detector finds no face in the crop: eyes, nose tip, mouth corners.
+CANONICAL_LANDMARKS = ((0.425, 0.45), (0.575, 0.45), (0.5, 0.54), (0.44, 0.64), (0.56, 0.64))
+
 CHECKPOINT_FORMAT_VERSION = 1
 
 # Exit codes of every command.
@@ -39,7 +67,7 @@ EXIT_BAD_INPUT = 2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = REPO_ROOT / "models"
-DEFAULT_MODEL_NAME = "efficientnet_b0-faces-gan"
+DEFAULT_MODEL_NAME = "efficientnet_lite0-mix"
 WEIGHTS_DIR = REPO_ROOT / "weights"
 
 # Face detection (pipeline/faces.py). Detection runs on a copy whose long side is at most DETECT_MAX_SIDE.

@@ -15,8 +15,32 @@ from .errors import CheckpointError, UserError
 
 logger = logging.getLogger(__name__)
 
-# name -> torchvision builder; every builder is called with weights=None (no downloads, ever).
+
+class FeaturesClassifier(nn.Module):
+    """A backbone laid out like torchvision's EfficientNet: `features` (its last block is the Grad-CAM target),
+    global average pooling, then `classifier` (dropout, linear)."""
+
+    def __init__(self, features: nn.Sequential, classifier: nn.Sequential):
+        super().__init__()
+        self.features, self.pool, self.classifier = features, nn.AdaptiveAvgPool2d(1), classifier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
+
+
+def efficientnet_lite0(weights=None) -> nn.Module:
+    """EfficientNet-Lite0: timm's tf_efficientnet_lite0 (TF 'same' padding, as its ImageNet weights expect),
+    its layers in the torchvision layout the server's Grad-CAM knows."""
+    import timm
+
+    net = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
+    features = nn.Sequential(net.conv_stem, net.bn1, *net.blocks, nn.Sequential(net.conv_head, net.bn2))
+    return FeaturesClassifier(features, nn.Sequential(nn.Dropout(0.2), net.classifier))
+
+
+# name -> builder; every builder is called with weights=None (no downloads, ever).
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
+    "efficientnet_lite0": efficientnet_lite0,
     "resnet50": tv_models.resnet50,
     "resnet18": tv_models.resnet18,
     "efficientnet_b0": tv_models.efficientnet_b0,
@@ -27,7 +51,9 @@ ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
 
 def replace_head(model: nn.Module, num_classes: int) -> nn.Module:
     """Swap the ImageNet classifier of a torchvision model for a fresh num_classes layer."""
-    if isinstance(getattr(model, "fc", None), nn.Linear):
+    if isinstance(getattr(model, "classifier", None), nn.Linear):
+        model.classifier = nn.Linear(model.classifier.in_features, num_classes)
+    elif isinstance(getattr(model, "fc", None), nn.Linear):
         model.fc = nn.Linear(model.fc.in_features, num_classes)
     elif isinstance(getattr(model, "classifier", None), nn.Sequential) and isinstance(model.classifier[-1], nn.Linear):
         model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, num_classes)
@@ -47,6 +73,8 @@ def load_backbone_weights(model: nn.Module, weights: Path) -> None:
         raise CheckpointError(f"Cannot read weights file {weights}: {error.__class__.__name__}") from None
     if isinstance(state_dict, dict) and "state_dict" in state_dict:
         state_dict = state_dict["state_dict"]
+    if isinstance(state_dict, dict) and any(key.startswith("_conv_stem") for key in state_dict):
+        state_dict = remap_by_order(state_dict, model.state_dict())
     try:
         model.load_state_dict(state_dict)
     except (RuntimeError, TypeError, AttributeError):
@@ -54,6 +82,18 @@ def load_backbone_weights(model: nn.Module, weights: Path) -> None:
             f"Weights file {weights} does not match architecture {type(model).__name__.lower()}"
         ) from None
     logger.info("Loaded backbone weights from %s", weights)
+
+
+def remap_by_order(weights: dict, target: dict) -> dict:
+    """Rename an efficientnet_pytorch state dict (`_blocks.N._depthwise_conv...`) onto another implementation of
+    the same network (timm's `blocks.i.j.conv_dw...`): both list their tensors in the same order, so pair them in
+    order, checking every shape."""
+    source = [(k, v) for k, v in weights.items() if not k.endswith("num_batches_tracked")]
+    names = [k for k in target if not k.endswith("num_batches_tracked")]
+    if len(source) != len(names) or any(v.shape != target[k].shape for (_, v), k in zip(source, names)):
+        raise TypeError("weights do not pair up with the architecture")
+    return {name: value for name, (_, value) in zip(names, source)} | {
+        k: v for k, v in target.items() if k.endswith("num_batches_tracked")}
 
 
 def create_model(name: str, num_classes: int = len(C.CLASS_NAMES), weights: Path | None = None) -> nn.Module:

@@ -51,11 +51,14 @@ def test_committed_checkpoint_metadata(path):
     assert path.stat().st_size <= MAX_COMMITTED_BYTES
     payload = read_checkpoint(path)
     assert payload["class_names"] == list(C.CLASS_NAMES)
-    assert payload["architecture"] in {"mobilenet_v2", "efficientnet_b0", "resnet50", "resnet18", "mobilenet_v3_large"}
+    assert payload["architecture"] in {"mobilenet_v2", "efficientnet_b0", "efficientnet_lite0", "resnet50", "resnet18",
+                                       "mobilenet_v3_large"}
     assert payload["image_size"] >= 64
     assert payload["mean"] == pytest.approx(C.IMAGENET_MEAN) and payload["std"] == pytest.approx(C.IMAGENET_STD)
     assert 0 < payload["threshold"] < 1 and payload["temperature"] >= C.MIN_TEMPERATURE
-    assert payload["metrics"]["val_accuracy"] > 0.9
+    assert payload["metrics"]["val_auc"] > 0.85
+    if not payload["config"].get("data_mix"):  # a mix's Validation holds hard pseudo-fakes and a high threshold
+        assert payload["metrics"]["val_accuracy"] > 0.9
     assert "optimizer" not in payload
     assert path.stem in CARD.read_text()
 

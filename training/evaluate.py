@@ -15,13 +15,17 @@ from torch.utils.data import DataLoader
 
 from pipeline import constants as C
 from pipeline.checkpoint import load_checkpoint
-from pipeline.errors import CheckpointError
+from pipeline.errors import CheckpointError, UserError
 
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext
 from .engine import collect_logits
+from .crops import mix_records
 from .metrics import compute_metrics, confusion, fake_probability
+from .mix import load_mix
+from .mixdata import MixDataset
+from .per_source import per_source_metrics, worst_source_auc
 from .plots import plot_confusion_matrix, plot_roc_curve
 from .report import write_report
 
@@ -32,7 +36,10 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the evaluate command."""
     parser = ArgumentParser(description="Score checkpoints on a data split and compare them.", add_help=add_help)
     parser.add_argument("--checkpoint", type=Path, required=True, help="a .pt file, or a folder searched recursively for *.pt (required)")
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding Train/Validation/Test (required)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/Validation/Test (this or --data-mix)")
+    parser.add_argument("--data-mix", type=Path, default=None, help="data mix YAML: adds per-source metrics (this or --data-dir)")
+    parser.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
+    parser.add_argument("--seed", type=int, default=42, help="with --data-mix: seed of the held-out pseudo-fakes (default 42, as train)")
     parser.add_argument("--split", choices=C.SPLITS, default="Test", help="split to score (default Test)")
     parser.add_argument("--output-dir", type=Path, default=Path("runs/eval"), help="where metrics, plots and report go (default runs/eval)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
@@ -60,11 +67,22 @@ def checkpoint_label(path: Path, root: Path) -> str:
     return "__".join(relative.with_suffix("").parts)
 
 
-def evaluate_checkpoint(path: Path, data_dir: Path, split: str, args: argparse.Namespace, device: torch.device):
+def evaluation_dataset(args: argparse.Namespace, meta, data_dir: Path | None = None):
+    """The split to score, from a Kaggle-layout folder or from a data mix (with its held-out pseudo-fakes)."""
+    transform = build_transforms(False, meta.image_size, meta.mean, meta.std)
+    if getattr(args, "data_mix", None) is None:
+        return FaceFolderDataset(split_dir(data_dir or args.data_dir, args.split), transform)
+    mix = load_mix(args.data_mix)
+    records = mix_records(mix, getattr(args, "crop_cache", None))
+    return MixDataset(records[records["split"] == args.split], transform, False, getattr(args, "seed", 42),
+                      mix.sbi_weight, {s.name for s in mix.sources if s.sbi})
+
+
+def evaluate_checkpoint(path: Path, data_dir: Path | None, split: str, args: argparse.Namespace, device: torch.device):
     """Per-image probabilities and metrics of one checkpoint on one split."""
     model, meta = load_checkpoint(path)
     model.to(device)
-    dataset = FaceFolderDataset(split_dir(data_dir, split), build_transforms(False, meta.image_size, meta.mean, meta.std))
+    dataset = evaluation_dataset(args, meta, data_dir)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples,
                         pin_memory=device.type == "cuda")
     logits, labels, indices, stats = collect_logits(model, loader, device, DistributedContext(), description=path.name)
@@ -76,6 +94,8 @@ def evaluate_checkpoint(path: Path, data_dir: Path, split: str, args: argparse.N
         "probability_fake": prob_fake,
         "predicted": [meta.class_names[int(p >= meta.threshold)] for p in prob_fake],
     })
+    if isinstance(dataset, MixDataset):
+        predictions.insert(1, "source", dataset.sources(indices))
     return meta, metrics, labels.numpy(), prob_fake, predictions, stats
 
 
@@ -89,30 +109,44 @@ def evaluate(args: argparse.Namespace) -> int:
 def evaluate_checkpoints(named_paths: dict[str, Path], args: argparse.Namespace) -> pd.DataFrame:
     """Score named checkpoints on args.split; write predictions, plots, metrics.csv/json and report.md."""
     device = resolve_device(args.device)
-    split_dir(args.data_dir, args.split)  # validates the split name early
+    if (args.data_dir is None) == (getattr(args, "data_mix", None) is None):
+        raise UserError("Give exactly one of --data-dir and --data-mix")
+    if args.data_dir is not None:
+        split_dir(args.data_dir, args.split)  # validates the split name early
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows, per_source_tables = [], []
     for name, path in named_paths.items():
         meta, metrics, labels, prob_fake, predictions, stats = evaluate_checkpoint(path, args.data_dir, args.split, args, device)
         matrix = confusion(labels, prob_fake, meta.threshold)
         predictions.to_csv(out / f"{name}_predictions.csv", index=False)
         plot_confusion_matrix(matrix, f"{name} ({args.split})", out / f"{name}_confusion.png")
         plot_roc_curve(labels, prob_fake, f"{name} ({args.split})", out / f"{name}_roc.png")
+        by_source = {}
+        if "source" in predictions:
+            table = per_source_metrics(predictions["source"], labels, prob_fake, meta.threshold)
+            table.insert(0, "checkpoint", name)
+            per_source_tables.append(table)
+            by_source = {"worst_source_auc": worst_source_auc(table)}
         rows.append({
             "checkpoint": name, "path": str(path), "architecture": meta.architecture, "epoch": meta.epoch,
             "image_size": meta.image_size, "split": args.split, "images": int(len(labels)),
             "skipped_files": len(stats.skipped), **metrics,
             "tn": int(matrix[0, 0]), "fp": int(matrix[0, 1]), "fn": int(matrix[1, 0]), "tp": int(matrix[1, 1]),
-            "size_mb": path.stat().st_size / 1e6,
+            "size_mb": path.stat().st_size / 1e6, **by_source,
         })
         logger.info("%s: acc %.4f f1 %.4f auc %.4f eer %.4f", name, metrics["accuracy"], metrics["f1"], metrics["auc"], metrics["eer"])
     table = pd.DataFrame(rows)
     table.to_csv(out / "metrics.csv", index=False)
     (out / "metrics.json").write_text(json.dumps(rows, indent=2, default=_json_default))
-    write_report(table, out / "report.md", args.data_dir, args.split)
+    by_source = pd.concat(per_source_tables, ignore_index=True) if per_source_tables else None
+    if by_source is not None:
+        by_source.to_csv(out / "per_source.csv", index=False)
+    write_report(table, out / "report.md", args.data_dir or args.data_mix, args.split, by_source)
     print(table[["checkpoint", "architecture", "images", "accuracy", "precision", "recall", "f1", "auc", "eer"]]
           .to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if by_source is not None:
+        print(by_source.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"Report: {out / 'report.md'}")
     return table
 

@@ -12,6 +12,7 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
@@ -20,9 +21,10 @@ from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
 from pipeline.errors import UserError
 
 from .cli import ArgumentParser, run_command
-from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from .data import collate_samples
 from .distributed import DistributedContext
 from .engine import collect_logits
+from .evaluate import evaluation_dataset
 from .metrics import compute_metrics, fake_probability, fit_temperature
 
 logger = logging.getLogger(__name__)
@@ -35,9 +37,12 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the package command."""
     parser = ArgumentParser(description="Recalibrate and package a checkpoint for serving.", add_help=add_help)
     parser.add_argument("--checkpoint", type=Path, required=True, help="trained checkpoint, e.g. runs/<run>/best.pt (required)")
-    parser.add_argument("--data-dir", type=Path, required=True, help="folder holding Validation/ (required)")
+    parser.add_argument("--data-dir", type=Path, default=None, help="folder holding Validation/ (this or --data-mix)")
+    parser.add_argument("--data-mix", type=Path, default=None, help="data mix YAML whose Validation split refits the temperature (this or --data-dir)")
+    parser.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     parser.add_argument("--output", type=Path, required=True, help="packaged checkpoint to write, e.g. models/NAME.pt (required)")
     parser.add_argument("--half", action="store_true", help="store fp16 weights (default fp32)")
+    parser.add_argument("--max-false-fake-rate", type=float, default=None, help="raise the decision threshold (never below 0.5) until at most this share of Validation reals is called fake (default: keep 0.5)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
@@ -46,19 +51,35 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor]:
     """Logits and labels of a model on the Validation split, with the checkpoint's own preprocessing."""
-    dataset = FaceFolderDataset(split_dir(data_dir, "Validation"), build_transforms(False, meta.image_size, meta.mean, meta.std))
+    dataset = evaluation_dataset(argparse.Namespace(**{**vars(args), "split": "Validation"}), meta, data_dir)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
     logits, labels, _, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
     return logits, labels
 
 
+def fit_threshold(real_probabilities: np.ndarray, max_false_fake_rate: float) -> float:
+    """The lowest threshold in [0.5, MAX_THRESHOLD] that calls at most max_false_fake_rate of the reals fake."""
+    if not 0 <= max_false_fake_rate < 1:
+        raise UserError("--max-false-fake-rate must be in [0, 1)")
+    candidates = np.concatenate([[C.DEFAULT_THRESHOLD], np.sort(real_probabilities) + 1e-6])
+    for threshold in candidates[candidates >= C.DEFAULT_THRESHOLD]:
+        if np.mean(real_probabilities >= threshold) <= max_false_fake_rate:
+            return float(min(threshold, C.MAX_THRESHOLD))
+    return C.MAX_THRESHOLD
+
+
 def package(args: argparse.Namespace) -> int:
     """Recalibrate, convert and verify; write the packaged checkpoint."""
+    if (args.data_dir is None) == (args.data_mix is None):
+        raise UserError("Give exactly one of --data-dir and --data-mix")
     if args.output.resolve() == args.checkpoint.resolve():
         raise UserError("--output must differ from --checkpoint (the trained file is kept as it is)")
     model, meta = load_checkpoint(args.checkpoint)
     logits, labels = validation_logits(model, meta, args.data_dir, args)
     meta.temperature = fit_temperature(logits, labels)
+    if args.max_false_fake_rate is not None:
+        meta.threshold = fit_threshold(fake_probability(logits, meta.temperature)[labels.numpy() == C.REAL_INDEX],
+                                       args.max_false_fake_rate)
     metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature), meta.threshold)
     meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
                     **{f"val_{k}": v for k, v in metrics.items()}}
@@ -67,11 +88,12 @@ def package(args: argparse.Namespace) -> int:
 
     packaged, packaged_meta = load_checkpoint(args.output)
     packaged_logits, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
-    packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature))["accuracy"]
+    packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature),
+                                        meta.threshold)["accuracy"]
     if metrics["accuracy"] - packaged_accuracy > MAX_ACCURACY_DROP:
         args.output.unlink()
         raise UserError(f"fp16 weights lose {metrics['accuracy'] - packaged_accuracy:.4f} Validation accuracy; package without --half")
-    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB, temperature {meta.temperature:.3f}, "
+    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB, temperature {meta.temperature:.3f}, threshold {meta.threshold:.3f}, "
           f"Validation accuracy {metrics['accuracy']:.4f} (packaged {packaged_accuracy:.4f}), AUC {metrics['auc']:.4f}")
     return C.EXIT_OK
 

@@ -20,7 +20,7 @@ def markdown_table(frame: pd.DataFrame, float_format: str = "{:.4f}") -> str:
     return "\n".join(lines)
 
 
-def write_report(table: pd.DataFrame, path: Path, data_dir: Path, split: str) -> Path:
+def write_report(table: pd.DataFrame, path: Path, data_dir: Path, split: str, by_source: pd.DataFrame | None = None) -> Path:
     """Write report.md: a metrics table, then each checkpoint's confusion matrix and ROC curve."""
     columns = ["checkpoint", "architecture", "epoch", "image_size", "images", *METRIC_COLUMNS, "size_mb"]
     best = table.sort_values(["auc", "accuracy"], ascending=False).iloc[0]
@@ -35,6 +35,10 @@ def write_report(table: pd.DataFrame, path: Path, data_dir: Path, split: str) ->
         "For reporting only: choose models on Validation.",
         "",
     ]
+    if by_source is not None:
+        from .per_source import markdown_table as source_table
+        parts += ["## By source", "", "Fake sources: AUC and accuracy against every real image of the split; real "
+                  "sources: the share called fake.", "", source_table(by_source), ""]
     for row in table.itertuples(index=False):
         parts += [
             f"## {row.checkpoint}",

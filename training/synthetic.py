@@ -51,6 +51,29 @@ def make_dataset(root: Path, train: int = 12, validation: int = 6, test: int = 6
     return Path(root)
 
 
+def make_mix(root: Path, per_class: int = 10, size: int = 48) -> Path:
+    """A tiny data mix: a Kaggle-layout GAN set, a fakes-only folder and a plain folder of reals; returns its YAML."""
+    root = Path(root)
+    make_dataset(root / "gan", per_class, per_class // 2, per_class // 2, size)
+    for name, label, offset in (("t2i", 1, 7), ("reals", 0, 9)):
+        folder = root / name / ("Fake" if label else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class * 2):
+            image = synthetic_face(label, offset * 1_000_000 + i, size)
+            # A block in a different place in each picture keeps their difference hashes apart (no near-duplicates).
+            ImageDraw.Draw(image).rectangle([i % 4 * size // 4, i // 4 % 4 * size // 4, (i % 4 + 1) * size // 4,
+                                             (i // 4 % 4 + 1) * size // 4], fill=(20 * (i % 8), 255 - 9 * i % 200, 40))
+            image.save(folder / f"{name}_{i:04d}.jpg", quality=90)
+    (root / "mix.yaml").write_text(
+        "split: {validation: 0.25, test: 0.25}\n"
+        "sources:\n"
+        "  - {name: gan, path: gan, kind: faces, sbi: true}\n"
+        "  - {name: t2i, path: t2i, kind: photos}\n"
+        "  - {name: reals, path: reals, kind: photos, label: Real, weight: 2}\n"
+    )
+    return root / "mix.yaml"
+
+
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the synthetic command."""
     parser = ArgumentParser(description="Write a synthetic Kaggle-layout data set.", add_help=add_help)

@@ -26,23 +26,31 @@ from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
 from .distributed import DistributedContext, barrier, init_distributed, shutdown_distributed
 from .engine import collect_logits, train_one_epoch
+from .crops import mix_records
 from .metrics import compute_metrics, fake_probability, fit_temperature
+from .mix import load_mix
+from .mixdata import MixDataset, MixSampler, sampling_weights
+from .per_source import per_source_metrics, worst_source_auc
 from .plots import plot_training_curves
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = [
     "epoch", "train_loss", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1", "val_auc",
-    "val_eer", "temperature", "lr", "epoch_time_s", "train_images_per_s", "skipped_files",
+    "val_eer", "val_worst_source_auc", "temperature", "lr", "epoch_time_s", "train_images_per_s", "skipped_files",
 ]
-BEST_METRICS = ("auc", "accuracy", "f1", "loss")
+BEST_METRICS = ("auc", "accuracy", "f1", "loss", "worst_source_auc")
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     """Arguments of the train command."""
-    parser = ArgumentParser(description="Train a real/fake face classifier on a Kaggle-layout folder.", add_help=add_help)
-    data = parser.add_argument_group("data")
-    data.add_argument("--data-dir", type=Path, required=True, help="folder holding Train/ and Validation/ (required)")
+    parser = ArgumentParser(description="Train a real/fake face classifier on a Kaggle-layout folder or a data mix.", add_help=add_help)
+    data = parser.add_argument_group("data (--data-dir or --data-mix)")
+    data.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/ and Validation/ (default none)")
+    data.add_argument("--data-mix", type=Path, default=None, help="data mix YAML (config/data-mix.yaml documents it; default none)")
+    data.add_argument("--leave-out", default=None, help="with --data-mix: train and validate without this source (default none)")
+    data.add_argument("--samples-per-epoch", type=int, default=None, help="with --data-mix: examples drawn per epoch (default: the Train split's size)")
+    data.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     data.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side in pixels (default {C.DEFAULT_IMAGE_SIZE})")
     data.add_argument("--min-crop-scale", type=float, default=C.AUG_SCALE[0], help=f"smallest area fraction of a random training crop; lower teaches tighter face framings (default {C.AUG_SCALE[0]})")
     data.add_argument("--workers", type=int, default=4, help="data-loading processes per rank (default 4)")
@@ -56,7 +64,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     optim.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
     optim.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (default 0.05)")
     optim.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up before cosine decay (default 1)")
-    optim.add_argument("--best-metric", choices=BEST_METRICS, default="auc", help="Validation metric that picks best.pt; ties go to lower loss (default auc)")
+    optim.add_argument("--best-metric", choices=BEST_METRICS, default=None, help="Validation metric that picks best.pt; ties go to lower loss (default auc, worst_source_auc with --data-mix)")
     speed = parser.add_argument_group("speed")
     speed.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     speed.add_argument("--amp", choices=("bf16", "fp16"), default=None, help="mixed precision on CUDA (default off)")
@@ -79,9 +87,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def build_loader(dataset, args, train: bool, device: torch.device, context: DistributedContext) -> DataLoader:
+def build_loader(dataset, args, train: bool, device: torch.device, context: DistributedContext,
+                 sampler=None) -> DataLoader:
     """A DataLoader sized so the accelerator does not wait on JPEG decoding."""
-    sampler = DistributedSampler(dataset, shuffle=train, seed=args.seed) if context.enabled else None
+    if sampler is None and context.enabled:
+        sampler = DistributedSampler(dataset, shuffle=train, seed=args.seed)
     workers = max(0, args.workers)
     return DataLoader(
         dataset,
@@ -109,8 +119,14 @@ def warmup_cosine(total_steps: int, warmup_steps: int):
 
 def validate_args(args: argparse.Namespace) -> None:
     """Reject impossible settings before any work starts."""
-    for name in ("epochs", "batch_size", "image_size"):
-        if getattr(args, name) < 1:
+    if (args.data_dir is None) == (args.data_mix is None):
+        raise UserError("Give exactly one of --data-dir and --data-mix")
+    if args.data_mix is None and (args.leave_out or args.samples_per_epoch):
+        raise UserError("--leave-out and --samples-per-epoch need --data-mix")
+    if args.best_metric is None:
+        args.best_metric = "worst_source_auc" if args.data_mix else "auc"
+    for name in ("epochs", "batch_size", "image_size", "samples_per_epoch"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
     if not 0 < args.min_crop_scale <= 1:
         raise UserError("--min-crop-scale must be in (0, 1]")
@@ -120,9 +136,39 @@ def validate_args(args: argparse.Namespace) -> None:
         raise UserError(f"Unknown model {args.model!r}: choose one of {', '.join(sorted(ARCHITECTURES))}")
 
 
+def build_datasets(args: argparse.Namespace, context: DistributedContext):
+    """(train set, validation set, train sampler or None) from --data-dir or --data-mix."""
+    train_transform = build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale)
+    if args.data_mix is None:
+        return (FaceFolderDataset(split_dir(args.data_dir, "Train"), train_transform),
+                FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size)), None)
+    mix = load_mix(args.data_mix).without(args.leave_out)
+    records = mix_records(mix, args.crop_cache)
+    sbi_sources = {s.name for s in mix.sources if s.sbi}
+    train_set = MixDataset(records[records["split"] == "Train"], train_transform, True, args.seed + context.rank,
+                           mix.sbi_weight, sbi_sources)
+    val_set = MixDataset(records[records["split"] == "Validation"], build_transforms(False, args.image_size), False,
+                         args.seed, mix.sbi_weight, sbi_sources)
+    weights = {s.name: s.weight for s in mix.sources} | {C.SBI_SOURCE: mix.sbi_weight}
+    sampler = MixSampler(sampling_weights(train_set.items, weights), args.samples_per_epoch or len(train_set),
+                         args.seed + context.rank)
+    if context.is_main:
+        logger.info("Mix %s: Train %s, Validation %s", args.data_mix, train_set.source_counts(), val_set.source_counts())
+    return train_set, val_set, sampler
+
+
+def validation_worst_auc(val_set, indices, labels, logits, temperature: float) -> float:
+    """The lowest per-fake-source Validation AUC of a mix (NaN for a single Kaggle-layout folder)."""
+    if not isinstance(val_set, MixDataset):
+        return math.nan
+    table = per_source_metrics(val_set.sources(indices), labels.numpy(), fake_probability(logits, temperature))
+    logger.info("Validation by source:\n%s", table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    return worst_source_auc(table)
+
+
 def score_of(metrics: dict[str, float], loss: float, best_metric: str) -> tuple[float, float]:
     """Sort key for best.pt: higher is better, ties broken by lower validation loss."""
-    primary = -loss if best_metric == "loss" else metrics[best_metric]
+    primary = -loss if best_metric == "loss" else metrics.get(best_metric, math.nan)
     primary = -math.inf if math.isnan(primary) else primary
     return (primary, -loss)
 
@@ -178,8 +224,7 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
     seed_everything(args.seed + context.rank)
     torch.backends.cudnn.benchmark = True
 
-    train_set = FaceFolderDataset(split_dir(args.data_dir, "Train"), build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale))
-    val_set = FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size))
+    train_set, val_set, train_sampler = build_datasets(args, context)
     run_dir, resume = prepare_run_dir(args)
     if context.is_main:
         logger.info("Train %s, Validation %s -> %s", train_set.class_counts(), val_set.class_counts(), run_dir)
@@ -188,7 +233,7 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    train_loader = build_loader(train_set, args, True, device, context)
+    train_loader = build_loader(train_set, args, True, device, context, train_sampler)
     val_loader = build_loader(val_set, args, False, device, context)
     steps_per_epoch = len(train_loader)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -226,19 +271,22 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
             yaml.safe_dump(config, handle, sort_keys=False)
 
     for epoch in range(start_epoch, args.epochs + 1):
-        if isinstance(train_loader.sampler, DistributedSampler):
+        if hasattr(train_loader.sampler, "set_epoch"):
             train_loader.sampler.set_epoch(epoch)
         lr = optimizer.param_groups[0]["lr"]
         stats = train_one_epoch(
             train_model, train_loader, optimizer, scheduler, device, context, args.amp, scaler,
             args.channels_last, description=f"epoch {epoch}/{args.epochs}",
         )
-        logits, labels, _, val_stats = collect_logits(model, val_loader, device, context, args.amp, args.channels_last)
+        logits, labels, indices, val_stats = collect_logits(model, val_loader, device, context, args.amp, args.channels_last)
         temperature = fit_temperature(logits, labels)
         metrics = compute_metrics(labels.numpy(), fake_probability(logits, temperature))
+        worst = validation_worst_auc(val_set, indices, labels, logits, temperature)
+        if not math.isnan(worst):  # NaN would make checkpoint metadata unequal to itself
+            metrics["worst_source_auc"] = worst
         row = {
             "epoch": epoch, "train_loss": stats.loss, "val_loss": val_stats.loss,
-            **{f"val_{k}": v for k, v in metrics.items()}, "temperature": temperature, "lr": lr,
+            **{f"val_{k}": v for k, v in metrics.items()}, "val_worst_source_auc": worst, "temperature": temperature, "lr": lr,
             "epoch_time_s": stats.seconds, "train_images_per_s": stats.images_per_second,
             "skipped_files": len(set(stats.skipped) | set(val_stats.skipped)),
         }

@@ -1,0 +1,223 @@
+"""Data mixes: parsing and its errors, leak-free splits, self-blended pseudo-fakes, crop parity with the server,
+per-source evaluation and a leave-one-source-out sweep, on tiny synthetic data made here."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from PIL import Image
+
+from pipeline import constants as C
+from pipeline.errors import DataError
+from pipeline.models import create_model
+from testdata import REAL_PHOTOS, TINY_IMAGE_SIZE, require_dir
+from training import crops, cues, evaluate, sweep, train
+from training.mix import load_mix
+from training.mixdata import MixDataset, MixSampler, equalise, sampling_weights
+from training.sbi import self_blend
+from training.splits import assign_splits
+from training.synthetic import make_mix, synthetic_face
+
+pytestmark = [pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="session")
+def tiny_mix(tmp_path_factory):
+    """(mix file, crop cache folder) of a tiny synthetic mix; tests must not modify them."""
+    root = tmp_path_factory.mktemp("tiny-mix")
+    return make_mix(root / "data"), root / "cache"
+
+
+@pytest.fixture(scope="session")
+def tiny_mix_run(tiny_mix, tmp_path_factory):
+    """A 1-epoch mobilenet_v2 run on the tiny mix; returns the run folder."""
+    mix, cache = tiny_mix
+    output = tmp_path_factory.mktemp("tiny-mix-runs")
+    assert train.main(mix_train_argv(mix, cache, output, "mix")) == 0
+    return output / "mix"
+
+
+def mix_train_argv(mix, cache, output, name, *extra):
+    return ["--data-mix", str(mix), "--crop-cache", str(cache), "--model", "mobilenet_v2", "--epochs", "1",
+            "--batch-size", "8", "--image-size", str(TINY_IMAGE_SIZE), "--workers", "0", "--samples-per-epoch", "24",
+            "--output-dir", str(output), "--run-name", name, "--seed", "0", *extra]
+
+
+def write_mix(tmp_path, text):
+    (tmp_path / "mix.yaml").write_text(text)
+    return tmp_path / "mix.yaml"
+
+
+def test_mix_file_is_parsed_with_paths_relative_to_it(tiny_mix):
+    mix = load_mix(tiny_mix[0])
+    assert [s.name for s in mix.sources] == ["gan", "t2i", "reals"]
+    assert [s.kind for s in mix.sources] == ["faces", "photos", "photos"]
+    assert mix.sources[2].label == "Real" and mix.sources[2].weight == 2
+    assert all(s.path.is_dir() for s in mix.sources)
+    assert mix.source_names() == ["gan", "t2i", "reals", C.SBI_SOURCE]
+    assert [s.name for s in mix.without("t2i").sources] == ["gan", "reals"]
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{name: a, path: nowhere, kind: faces}", "Folder of source 'a' not found"),
+    ("{name: a, path: empty, kind: selfies}", "unknown kind 'selfies'"),
+    ("{name: a, path: empty, kind: faces}", "Source 'a' has no images in"),
+    ("{name: a, path: empty, kind: faces, label: Maybe}", "label 'Maybe'"),
+    ("{name: a, path: empty, kind: faces, colour: red}", "unknown key"),
+])
+def test_bad_mix_stops_with_one_sentence_and_exit_2(tmp_path, capsys, entry, message):
+    (tmp_path / "empty" / "Real").mkdir(parents=True)
+    mix = write_mix(tmp_path, f"sources:\n  - {entry}\n")
+    code = train.main(["--data-mix", str(mix), "--crop-cache", str(tmp_path / "cache"), "--model", "mobilenet_v2"])
+    assert code == C.EXIT_BAD_INPUT
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1 and "Traceback" not in error
+
+
+def test_missing_mix_file_and_unknown_leave_out(tmp_path, tiny_mix):
+    with pytest.raises(DataError, match="Data mix file not found"):
+        load_mix(tmp_path / "absent.yaml")
+    with pytest.raises(DataError, match="not a source"):
+        load_mix(tiny_mix[0]).without("stylegan9")
+
+
+def test_data_dir_and_data_mix_are_exclusive(tiny_dataset, tiny_mix, capsys):
+    assert train.main(["--data-dir", str(tiny_dataset), "--data-mix", str(tiny_mix[0])]) == C.EXIT_BAD_INPUT
+    assert "exactly one of --data-dir and --data-mix" in capsys.readouterr().err
+
+
+def test_splits_keep_clips_and_near_duplicates_together():
+    same = "ff" * 32
+    records = pd.DataFrame({
+        "group": ["clip:a", "clip:a", "clip:a", "file:x", "file:y", "file:z", "file:k"],
+        "phash": ["00" * 32, "0f" * 32, "f0" * 32, same, same, "3c" * 32, "c3" * 32],
+        "split": ["", "", "", "", "", "Test", ""],
+    })
+    records.loc[6, "phash"] = records.loc[5, "phash"][:-2] + "3d"  # 1 bit from z, which is fixed to Test
+    split = assign_splits(records, 0.3, 0.3)["split"]
+    assert split[0] == split[1] == split[2]
+    assert split[3] == split[4]
+    assert split[5] == split[6] == "Test"
+
+
+def canonical_landmarks(size):
+    return [(x * size, y * size) for x, y in C.CANONICAL_LANDMARKS]
+
+
+def test_sbi_is_deterministic_same_size_and_changes_only_inside_the_mask():
+    image = synthetic_face(0, 3, size=96)
+    first, mask = self_blend(image, canonical_landmarks(96), np.random.default_rng(7))
+    again, _ = self_blend(image, canonical_landmarks(96), np.random.default_rng(7))
+    other, _ = self_blend(image, canonical_landmarks(96), np.random.default_rng(8))
+    assert first.size == image.size and first.mode == "RGB"
+    assert np.array_equal(np.asarray(first), np.asarray(again))
+    assert not np.array_equal(np.asarray(first), np.asarray(other))
+    changed = np.any(np.asarray(first) != np.asarray(image), axis=2)
+    assert changed.any()
+    assert not changed[mask == 0].any()
+    # The mask (blur included) stays on the face: nothing changes in the outer band of the crop.
+    assert mask[:8].max() == 0 and mask[-8:].max() == 0 and mask[:, :8].max() == 0 and mask[:, -8:].max() == 0
+
+
+def test_training_draws_are_seeded_and_classes_balanced(tiny_mix):
+    mix = load_mix(tiny_mix[0])
+    records = crops.mix_records(mix, tiny_mix[1])
+    dataset = MixDataset(records[records["split"] == "Train"], lambda image: image, True, seed=5)
+    weights = sampling_weights(dataset.items, {"gan": 1, "t2i": 1, "reals": 2, C.SBI_SOURCE: 1})
+    fake = dataset.items["label"].to_numpy() == C.FAKE_INDEX
+    assert weights[fake].sum() == pytest.approx(0.5)
+    keys = list(MixSampler(weights, 6, seed=5))
+    assert keys == list(MixSampler(weights, 6, seed=5))
+    sbi_key = next(k for k in range(len(dataset)) if dataset.items["sbi"].iloc[k])
+    assert np.array_equal(np.asarray(dataset.view(sbi_key)[0]), np.asarray(dataset.view(sbi_key)[0]))
+    image, quality = equalise(Image.new("RGB", (40, 60), (90, 120, 200)), np.random.default_rng(0))
+    assert min(image.size) in range(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)
+
+
+def test_per_source_evaluation_and_cue_check_on_a_tiny_mix(tiny_mix, tiny_mix_run, tmp_path):
+    mix, cache = tiny_mix
+    assert evaluate.main(["--checkpoint", str(tiny_mix_run / "best.pt"), "--data-mix", str(mix), "--crop-cache",
+                          str(cache), "--split", "Test", "--output-dir", str(tmp_path), "--workers", "0"]) == 0
+    table = pd.read_csv(tmp_path / "per_source.csv")
+    fakes = table[table["class"] == "Fake"].set_index("source")
+    reals = table[table["class"] == "Real"].set_index("source")
+    assert set(fakes.index) == {"gan", "t2i", C.SBI_SOURCE} and set(reals.index) == {"gan", "reals"}
+    assert fakes["auc"].between(0, 1).all() and reals["false_fake_rate"].between(0, 1).all()
+    predictions = pd.read_csv(tmp_path / "best_predictions.csv")
+    assert (predictions.groupby(["source", "label"]).size().to_dict()
+            == {(s, c): n for s, c, n in zip(table["source"], table["class"], table["images"])})
+    assert pd.read_csv(tmp_path / "metrics.csv")["worst_source_auc"].iloc[0] == pytest.approx(fakes["auc"].min())
+    assert "## By source" in (tmp_path / "report.md").read_text()
+    report = cues.cue_check(mix, samples=40, seed=0, crop_cache=cache)
+    assert 0 <= report["raw"] <= 1 and 0 <= report["as trained"] <= 1
+    assert set(report["as trained by feature"]) == set(cues.FEATURES)
+
+
+def test_leave_one_source_out_sweep_writes_the_matrix(tiny_mix, tiny_mix_run, tmp_path):
+    mix, cache = tiny_mix
+    shutil.copytree(cache, tmp_path / "cache")
+    report = tmp_path / "GENERALIZATION.md"
+    assert sweep.main(["--data-mix", str(mix), "--leave-out", "t2i", "--baseline", str(tiny_mix_run / "best.pt"),
+                       "--models", "mobilenet_v2", "--epochs", "1", "--batch-size", "8", "--image-size",
+                       str(TINY_IMAGE_SIZE), "--samples-per-epoch", "16", "--workers", "0", "--seed", "0",
+                       "--output-dir", str(tmp_path / "sweep"), "--report", str(report),
+                       "--train-args", f"--crop-cache {tmp_path / 'cache'}"]) == 0
+    config = (tmp_path / "sweep" / "runs" / "mobilenet_v2-without-t2i" / "config.yaml").read_text()
+    assert "leave_out: t2i" in config
+    matrix = pd.read_csv(tmp_path / "sweep" / "report" / "generalization.csv")
+    assert matrix["model"].tolist() == ["nothing left out", "mobilenet v2 without t2i"]
+    assert {"t2i AUC", "gan AUC", "sbi AUC", "reals FFR"} <= set(matrix.columns)
+    assert "| nothing left out |" in report.read_text()
+
+
+def test_efficientnet_lite0_loads_efficientnet_pytorch_style_weights(tmp_path):
+    reference = create_model("efficientnet_lite0", num_classes=1000)
+    tensors = [(k, v) for k, v in reference.state_dict().items() if not k.endswith("num_batches_tracked")]
+    renamed = {("_conv_stem.weight" if i == 0 else f"_blocks.{i}.x"): v.clone() for i, (k, v) in enumerate(tensors)}
+    torch.save(renamed, tmp_path / "lite0.pth")
+    model = create_model("efficientnet_lite0", weights=tmp_path / "lite0.pth")
+    assert torch.equal(model.features[0].weight, reference.features[0].weight)
+    assert model.classifier[-1].out_features == 2
+    from backend.gradcam import target_layer  # the server explains this model with Grad-CAM
+
+    assert target_layer(model) is model.features[-1]
+    assert model.eval()(torch.zeros(1, 3, 64, 64)).shape == (1, 2)
+
+
+@pytest.mark.shared_data
+def test_training_crop_of_a_photo_is_the_crop_the_server_classifies(tmp_path, monkeypatch):
+    """Train-serve parity: the cached crop equals, pixel for pixel, the crop POST /predict scores."""
+    import pipeline.analysis
+    from backend import create_app
+
+    photo = require_dir(REAL_PHOTOS) / "face_recognition_examples__examples__biden.jpg"
+    (tmp_path / "data" / "Real").mkdir(parents=True)
+    shutil.copy(photo, tmp_path / "data" / "Real" / photo.name)
+    mix = write_mix(tmp_path, "sources:\n  - {name: one, path: data, kind: photos}\n")
+    records = crops.mix_records(load_mix(mix), tmp_path / "cache")
+    assert json.loads(records["landmarks"].iloc[0])  # a face was found, so this is a face crop
+    trained_on = np.asarray(Image.open(records["crop"].iloc[0]).convert("RGB"))
+
+    served = []
+    original = pipeline.analysis.face_crops
+    monkeypatch.setattr(pipeline.analysis, "face_crops",
+                        lambda *a, **k: served.append(original(*a, **k)) or served[-1])
+    client = create_app({"MODEL_DIR": str(C.MODELS_DIR), "TESTING": True}).test_client()
+    response = client.post("/predict", data=photo.read_bytes(), headers={"Content-Type": "application/octet-stream"})
+    assert response.status_code == 200 and response.get_json()["face_detected"]
+    assert np.array_equal(np.asarray(served[0].crops[0].convert("RGB")), trained_on)
+
+
+def test_threshold_fitted_on_validation_reals_never_drops_below_one_half():
+    from training.package import fit_threshold
+
+    reals = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.92, 0.2, 0.1])
+    threshold = fit_threshold(reals, 0.2)
+    assert np.mean(reals >= threshold) <= 0.2 and threshold > 0.8
+    assert fit_threshold(np.array([0.1, 0.2]), 0.05) == C.DEFAULT_THRESHOLD
+    assert fit_threshold(np.array([0.99, 0.99]), 0.0) == C.MAX_THRESHOLD

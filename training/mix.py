@@ -1,0 +1,177 @@
+"""Data mixes: several sources described in one YAML file, listed into labelled records with leak-free splits.
+
+A mix file (documented in config/data-mix.yaml) names sources; each is a folder in the Kaggle layout
+(Train/Validation/Test with Real/ and Fake/), a folder with Real/ and/or Fake/, or a plain folder of images with
+`label:`. `kind` says whether the images are already face crops (`faces`), whole photos to detect and crop
+(`photos`) or video clips to sample frames from (`videos`). Sources without their own splits are split by group
+(see training.splits), so near-duplicates and frames of one clip never straddle Train/Validation/Test.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline import constants as C
+from pipeline.errors import DataError
+
+from .data import list_images
+
+KINDS = ("faces", "photos", "videos")
+VIDEO_EXTENSIONS = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv"})
+SOURCE_KEYS = {"name", "path", "kind", "weight", "label", "group", "sbi", "frames_per_clip"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """One entry of a data mix."""
+
+    name: str
+    path: Path
+    kind: str
+    weight: float = 1.0
+    label: str | None = None
+    group: str | None = None  # regex on the file name whose first group names the clip the file belongs to
+    sbi: bool = False  # its real faces also become self-blended pseudo-fakes
+    frames_per_clip: int = C.MIX_FRAMES_PER_CLIP
+
+
+@dataclass(frozen=True)
+class DataMix:
+    """A parsed mix file: its sources, the split fractions and the SBI pseudo-fake weight."""
+
+    path: Path
+    sources: tuple[Source, ...]
+    validation_fraction: float = C.MIX_VALIDATION_FRACTION
+    test_fraction: float = C.MIX_TEST_FRACTION
+    sbi_weight: float = 1.0
+
+    def without(self, left_out: str | None) -> "DataMix":
+        """The mix less one source (a leave-one-source-out run); DataError for an unknown name."""
+        if left_out is None:
+            return self
+        if left_out not in self.source_names():
+            raise DataError(f"--leave-out {left_out!r} is not a source of {self.path}: choose one of {', '.join(self.source_names())}")
+        if left_out == C.SBI_SOURCE:
+            return DataMix(self.path, self.sources, self.validation_fraction, self.test_fraction, 0.0)
+        kept = tuple(s for s in self.sources if s.name != left_out)
+        return DataMix(self.path, kept, self.validation_fraction, self.test_fraction, self.sbi_weight)
+
+    def source_names(self) -> list[str]:
+        """Every source name, with the SBI pseudo-fakes when any source feeds them."""
+        names = [s.name for s in self.sources]
+        return names + [C.SBI_SOURCE] if any(s.sbi for s in self.sources) and self.sbi_weight > 0 else names
+
+
+def load_mix(path: Path) -> DataMix:
+    """Parse and check a mix file; DataError (one sentence, exit 2) for anything wrong with it or its folders."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Data mix file not found: {path}")
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise DataError(f"Data mix {path} is not valid YAML ({error.__class__.__name__})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list) or not document["sources"]:
+        raise DataError(f"Data mix {path} must be a mapping with a non-empty list `sources`")
+    sources = tuple(parse_source(entry, path.parent, i) for i, entry in enumerate(document["sources"]))
+    names = [s.name for s in sources]
+    duplicated = sorted({n for n in names if names.count(n) > 1} | ({C.SBI_SOURCE} & set(names)))
+    if duplicated:
+        raise DataError(f"Data mix {path}: source names must be unique and not {C.SBI_SOURCE!r}: {', '.join(duplicated)}")
+    split = document.get("split", {}) or {}
+    mix = DataMix(path, sources, float(split.get("validation", C.MIX_VALIDATION_FRACTION)),
+                  float(split.get("test", C.MIX_TEST_FRACTION)), float(document.get("sbi_weight", 1.0)))
+    if not (0 < mix.validation_fraction < 1 and 0 < mix.test_fraction < 1 and mix.validation_fraction + mix.test_fraction < 1):
+        raise DataError(f"Data mix {path}: split fractions must be in (0, 1) and leave some Train")
+    return mix
+
+
+def parse_source(entry, base: Path, index: int) -> Source:
+    """One `sources:` entry, its path resolved against the mix file's folder."""
+    if not isinstance(entry, dict) or "name" not in entry or "path" not in entry:
+        raise DataError(f"Source #{index + 1} of the data mix needs at least `name` and `path`")
+    name = str(entry["name"])
+    unknown = sorted(set(entry) - SOURCE_KEYS)
+    if unknown:
+        raise DataError(f"Source {name!r} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(sorted(SOURCE_KEYS))}")
+    kind = entry.get("kind", "faces")
+    if kind not in KINDS:
+        raise DataError(f"Source {name!r} has unknown kind {kind!r}: choose one of {', '.join(KINDS)}")
+    label = entry.get("label")
+    if label is not None and label not in C.CLASS_NAMES:
+        raise DataError(f"Source {name!r} has label {label!r}: choose {' or '.join(C.CLASS_NAMES)}")
+    weight = float(entry.get("weight", 1.0))
+    if weight <= 0:
+        raise DataError(f"Source {name!r} has weight {weight}: weights must be positive")
+    folder = (base / str(entry["path"])).resolve()
+    if not folder.is_dir():
+        raise DataError(f"Folder of source {name!r} not found: {folder}")
+    return Source(name, folder, kind, weight, label, entry.get("group"), bool(entry.get("sbi", False)),
+                  int(entry.get("frames_per_clip", C.MIX_FRAMES_PER_CLIP)))
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of a source, its label, its split when the source fixes it, and its group (clip) key."""
+
+    source: str
+    path: Path
+    label: int
+    split: str | None
+    group: str
+
+
+def is_kaggle(folder: Path) -> bool:
+    """True when a folder holds Train/ (and usually Validation/ and Test/) split folders."""
+    return (folder / C.SPLITS[0]).is_dir()
+
+
+def list_source(source: Source) -> list[SourceFile]:
+    """Every file of a source with its label; DataError when it has none."""
+    files: list[SourceFile] = []
+    if is_kaggle(source.path):
+        for split in C.SPLITS:
+            files += class_files(source, source.path / split, split)
+    elif source.label is not None:
+        files = [SourceFile(source.name, p, C.CLASS_NAMES.index(source.label), None, group_key(source, p))
+                 for p in media_files(source.path, source.kind)]
+    else:
+        files = class_files(source, source.path, None)
+    if not files:
+        what = "clips" if source.kind == "videos" else "images"
+        raise DataError(f"Source {source.name!r} has no {what} in {source.path} (expected Real/ and/or Fake/, "
+                        f"the Kaggle Train/Validation/Test layout, or `label:` for a plain folder)")
+    return files
+
+
+def class_files(source: Source, root: Path, split: str | None) -> list[SourceFile]:
+    """Files of root/Real and root/Fake, where present."""
+    files = []
+    for label, class_name in enumerate(C.CLASS_NAMES):
+        folder = root / class_name
+        if folder.is_dir():
+            files += [SourceFile(source.name, p, label, split, group_key(source, p))
+                      for p in media_files(folder, source.kind)]
+    return files
+
+
+def media_files(folder: Path, kind: str) -> list[Path]:
+    """Images (or, for kind videos, clips) directly inside a folder, sorted."""
+    if kind != "videos":
+        return list_images(folder)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+
+
+def group_key(source: Source, path: Path) -> str:
+    """The clip a file belongs to (letters and digits only, so frames and their clip agree), or the file itself."""
+    if source.kind == "videos":
+        return "clip:" + re.sub(r"[^0-9a-z]", "", path.stem.lower())
+    if source.group:
+        match = re.search(source.group, path.name)
+        if match:
+            return "clip:" + re.sub(r"[^0-9a-z]", "", match.group(1).lower())
+    return f"file:{source.name}/{path.name}"

@@ -1,0 +1,121 @@
+"""Data-mix data sets: cached crops plus self-blended pseudo-fakes, drawn class-balanced by source weight, every
+class through the same random resize and re-compression (no free cues), then the usual augmentation."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+import torch
+from PIL import Image
+from torch.utils.data import Dataset, Sampler
+
+from pipeline import constants as C
+from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
+
+from .data import Sample
+from .sbi import self_blend
+
+
+def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image, int]:
+    """Random short side and (usually) JPEG re-compression, the same for every class; returns (image, quality)."""
+    short = rng.integers(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)
+    scale = short / min(image.size)
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR)
+    if rng.random() >= C.EQUALISE_JPEG_PROBABILITY:
+        return image, 100
+    quality = int(rng.integers(C.EQUALISE_JPEG_QUALITY[0], C.EQUALISE_JPEG_QUALITY[1] + 1))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    return Image.open(buffer).convert("RGB"), quality
+
+
+def mix_items(records: pd.DataFrame, sbi_weight: float, sbi_sources: set[str]) -> pd.DataFrame:
+    """One row per example: every record, plus an SBI pseudo-fake of each real face with landmarks."""
+    items = records.assign(record=np.arange(len(records)), sbi=False)
+    if sbi_weight > 0:
+        real = items[(items["label"] == C.REAL_INDEX) & (items["landmarks"] != "") & items["source"].isin(sbi_sources)]
+        items = pd.concat([items, real.assign(sbi=True, label=C.FAKE_INDEX, source=C.SBI_SOURCE)], ignore_index=True)
+    return items.reset_index(drop=True)
+
+
+def sampling_weights(items: pd.DataFrame, source_weights: dict[str, float]) -> np.ndarray:
+    """Per-item probabilities: classes 50/50, sources by weight within a class, items uniform within a source."""
+    weights = np.zeros(len(items))
+    for label in (C.REAL_INDEX, C.FAKE_INDEX):
+        in_class = items["label"] == label
+        total = sum(source_weights[s] for s in items.loc[in_class, "source"].unique())
+        for source, rows in items[in_class].groupby("source").groups.items():
+            weights[rows] = source_weights[source] / total / len(rows)
+    return weights / weights.sum()
+
+
+class MixDataset(Dataset):
+    """Examples of one split of a mix. Training keys encode (draw, item) so each draw gets fresh, seeded randomness."""
+
+    def __init__(self, records: pd.DataFrame, transform: Callable[[Image.Image], torch.Tensor], train: bool,
+                 seed: int = 0, sbi_weight: float = 1.0, sbi_sources: set[str] | None = None):
+        self.items = mix_items(records.reset_index(drop=True), sbi_weight, sbi_sources or set(records["source"]))
+        self.transform, self.train, self.seed = transform, train, seed
+        self.samples = list(zip(self.items["file"], self.items["label"]))  # (path, label) as FaceFolderDataset
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def view(self, key: int) -> tuple[Image.Image, int, int]:
+        """(PIL image before the tensor transform, label, JPEG quality of its re-compression or 100) of a key."""
+        item, draw = key % len(self.items), key // len(self.items)
+        row = self.items.iloc[item]
+        rng = np.random.default_rng([self.seed, draw, item] if self.train else [self.seed, item])
+        image, quality = decode_image(row["crop"]), 100
+        if row["sbi"]:
+            image, _ = self_blend(image, json.loads(row["landmarks"]), rng)
+        if self.train:
+            image, quality = equalise(image, rng)
+        return image, int(row["label"]), quality
+
+    def __getitem__(self, key: int) -> Sample:
+        item = key % len(self.items)
+        try:
+            image, label, _ = self.view(key)
+            tensor = self.transform(image)
+        except IMAGE_DECODE_ERRORS:
+            tensor, label = None, int(self.items["label"].iloc[item])
+        return Sample(tensor, label, item, str(self.items["crop"].iloc[item]))
+
+    def sources(self, indices) -> np.ndarray:
+        """Source names of item indices (as collected by engine.collect_logits)."""
+        return self.items["source"].to_numpy()[np.asarray(indices, dtype=np.int64)]
+
+    def class_counts(self) -> dict[str, int]:
+        """Number of examples per class name (pseudo-fakes included)."""
+        return {name: int((self.items["label"] == i).sum()) for i, name in enumerate(C.CLASS_NAMES)}
+
+    def source_counts(self) -> dict[str, int]:
+        """Number of examples per source."""
+        return {str(k): int(v) for k, v in self.items["source"].value_counts().sort_index().items()}
+
+
+class MixSampler(Sampler[int]):
+    """Draws `num_samples` items per epoch with replacement by sampling weight; seeded by (seed, epoch)."""
+
+    def __init__(self, weights: np.ndarray, num_samples: int, seed: int = 0):
+        self.weights, self.num_samples, self.seed, self.epoch = torch.as_tensor(weights), num_samples, seed, 0
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the epoch whose draws come next."""
+        self.epoch = epoch
+
+    def __iter__(self) -> Iterator[int]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        chosen = torch.multinomial(self.weights, self.num_samples, replacement=True, generator=generator)
+        first_draw = self.epoch * self.num_samples
+        size = len(self.weights)
+        return iter([(first_draw + position) * size + int(item) for position, item in enumerate(chosen)])
