@@ -359,12 +359,18 @@ export function predict(file, { model, faces = 'on', explain = true, frames, sig
   return postWithProgress(apiUrl('/api/predict', params), body, { signal, onUploadProgress, media })
 }
 
-/** Words for a calibrated probability of fake. */
-export function describeProbability(p) {
-  if (p < 0.1) return 'very likely real'
-  if (p < 0.35) return 'likely real'
-  if (p < 0.65) return 'uncertain'
-  if (p < 0.9) return 'likely fake'
+/**
+ * Words for a calibrated probability of fake, read against the model's threshold: a model whose threshold is
+ * 0.92 calls 0.85 "real", so 0.85 must not be worded "likely fake". The scale is stretched so the threshold sits
+ * in the middle (with the usual 0.5 threshold the words are those of the plain probability).
+ */
+export function describeProbability(p, threshold = 0.5) {
+  const t = Math.min(Math.max(threshold, 0.01), 0.99)
+  const q = p < t ? p / (2 * t) : 0.5 + (p - t) / (2 * (1 - t))
+  if (q < 0.1) return 'very likely real'
+  if (q < 0.35) return 'likely real'
+  if (q < 0.65) return 'uncertain'
+  if (q < 0.9) return 'likely fake'
   return 'very likely fake'
 }
 

@@ -81,6 +81,16 @@ describe('api', () => {
     expect(describeProbability(p)).toBe(words)
   })
 
+  it.each([
+    [0.5, 'likely real'],
+    [0.85, 'uncertain'],
+    [0.915, 'uncertain'],
+    [0.95, 'likely fake'],
+    [0.995, 'very likely fake'],
+  ])('reads p=%s against a 0.916 threshold as %s (never "fake" words for a real verdict)', (p, words) => {
+    expect(describeProbability(p, 0.916)).toBe(words)
+  })
+
   it('calls relative /api URLs only', async () => {
     let seen
     server.use(

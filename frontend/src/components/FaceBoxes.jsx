@@ -2,7 +2,7 @@ import { describeProbability, formatPercent } from '../api.js'
 import boxStyle from '../boxStyle.js'
 
 /** Each face outlined over the image or video frame, with its own score. `number` names a face (a track in a clip). */
-export default function FaceBoxes({ faces, width, height, label = 'Detected faces' }) {
+export default function FaceBoxes({ faces, width, height, threshold = 0.5, label = 'Detected faces' }) {
   if (!faces.length) return null
   return (
     <ul className="preview__faces" aria-label={label}>
@@ -18,7 +18,7 @@ export default function FaceBoxes({ faces, width, height, label = 'Detected face
             key={`${number}-${face.box.join(',')}`}
             className={`facebox facebox--${tone}${face.deciding ? ' facebox--deciding' : ''}${placement}`}
             style={boxStyle(face.box, width, height)}
-            aria-label={`Face ${number}: ${formatPercent(face.probability_fake)} probability of fake, ${describeProbability(face.probability_fake)}${face.deciding ? ' (deciding face)' : ''}`}
+            aria-label={`Face ${number}: ${formatPercent(face.probability_fake)} probability of fake, ${describeProbability(face.probability_fake, threshold)}${face.deciding ? ' (deciding face)' : ''}`}
           >
             <span className="facebox__score" aria-hidden="true">
               {number}: {formatPercent(face.probability_fake)} fake

@@ -37,7 +37,7 @@ export default function ImagePreview({ src, fileName, result, showHeatmap = fals
           onLoad={(e) => setLoaded({ src, width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
         />
         {canDraw && showHeatmap && <HeatmapImage result={result} width={width} height={height} />}
-        {canDraw && <FaceBoxes faces={result.faces || []} width={width} height={height} />}
+        {canDraw && <FaceBoxes faces={result.faces || []} width={width} height={height} threshold={result.threshold} />}
       </div>
       {result && showHeatmap && <HeatmapCaption result={result} />}
       {fileName && <figcaption className="preview__caption">{fileName}</figcaption>}

@@ -3,8 +3,8 @@ import { describeProbability, formatPercent } from '../api.js'
 /** Calibrated probability of fake as an accessible meter, with the threshold marked. */
 export default function ProbabilityBar({ probability, threshold = 0.5 }) {
   const pct = Math.max(0, Math.min(100, probability * 100))
-  const words = describeProbability(probability)
-  const tone = probability < 0.35 ? 'real' : probability < 0.65 ? 'uncertain' : 'fake'
+  const words = describeProbability(probability, threshold)
+  const tone = words.endsWith('real') ? 'real' : words.endsWith('fake') ? 'fake' : 'uncertain'
   return (
     <div className="probability">
       <div className="probability__labels" aria-hidden="true">

@@ -2,7 +2,7 @@ import { describeProbability, formatClock, formatPercent } from '../api.js'
 import { mostFakeFrame } from '../timeline.js'
 
 /** One thumbnail per face followed through the clip, with its score; each jumps to that face's most-fake frame. */
-export default function TrackList({ tracks, onSeek }) {
+export default function TrackList({ tracks, threshold = 0.5, onSeek }) {
   if (!tracks?.length) return null
   return (
     <section className="tracks" aria-labelledby="tracks-heading">
@@ -26,7 +26,7 @@ export default function TrackList({ tracks, onSeek }) {
                   Face {track.id}
                 </span>
                 <span className="track__score">
-                  {formatPercent(track.probability_fake)} fake, {describeProbability(track.probability_fake)}
+                  {formatPercent(track.probability_fake)} fake, {describeProbability(track.probability_fake, threshold)}
                 </span>
                 {peak && <span className="visually-hidden">: show its most-fake frame at {formatClock(peak.t)}</span>}
               </button>

@@ -68,7 +68,8 @@ export default function VideoView({ src, fileName, result, showHeatmap = false, 
             />
             {canDraw && heatmapHere && <HeatmapImage result={result} width={width} height={height} />}
             {canDraw && (
-              <FaceBoxes faces={facesAt(result, sample)} width={width} height={height} label="Faces in this frame" />
+              <FaceBoxes faces={facesAt(result, sample)} width={width} height={height} threshold={result.threshold}
+                label="Faces in this frame" />
             )}
           </div>
         )}
@@ -90,7 +91,7 @@ export default function VideoView({ src, fileName, result, showHeatmap = false, 
           onSeek={seek}
         />
       )}
-      {result && <TrackList tracks={result.tracks} onSeek={seek} />}
+      {result && <TrackList tracks={result.tracks} threshold={result.threshold} onSeek={seek} />}
     </div>
   )
 }
