@@ -76,37 +76,55 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 def predict_files(scorer: Scorer, files: list[Path], batch_size: int, detector: FaceDetector | None = None,
                   decode_min_side: int | None = C.DECODE_MIN_SIDE, provenance: bool = True,
                   frames: int = C.DEFAULT_VIDEO_FRAMES) -> list[dict]:
-    """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read.
-
-    Images are scored `batch_size` at a time (all their face crops in one batch); each clip is one batch of the
-    crops of all its sampled frames.
-    """
+    """One result row per file, scored exactly as POST /predict scores it, or the reason it could not be read."""
     rows: list[dict] = []
     for start in range(0, len(files), batch_size):
-        chunk, regions, origins = [], [], []
+        chunk, blobs = [], []
         for path in files[start:start + batch_size]:
             try:
-                data = path.read_bytes()
-                origin = provenance_columns(data) if provenance else NO_PROVENANCE
-                container = sniff_container(data)
-                if container:
-                    rows.append({"file": str(path), **clip_row(data, container, scorer, detector, frames), **origin})
-                    continue
-                regions.append(face_crops(decode_image(data, decode_min_side), detector))
+                blobs.append(path.read_bytes())
                 chunk.append(path)
-                origins.append(origin)
-            except (*IMAGE_DECODE_ERRORS, VideoProblem) as error:
-                reason = error.detail if isinstance(error, VideoProblem) else \
-                    f"not a readable image ({error.__class__.__name__})"
-                rows.append({"file": str(path), "media": None, "label": "error", "probability_fake": None,
-                             "face_detected": None, "faces": None, "error": reason, **NO_PROVENANCE})
-        for path, analysis, origin in zip(chunk, score_regions(regions, scorer.probabilities), origins):
-            probability = analysis.probability_fake
-            rows.append({"file": str(path), "media": "image", "label": scorer.label(probability).lower(),
-                         "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
-                         "faces": len(analysis.regions.faces), "error": "", **origin})
+            except OSError as error:
+                rows.append({"file": str(path), **failure(None, f"not a readable image ({error.__class__.__name__})"),
+                             **NO_PROVENANCE})
+        for path, data, verdict in zip(chunk, blobs, classify_blobs(scorer, blobs, detector, frames, decode_min_side)):
+            origin = provenance_columns(data) if provenance and not verdict["error"] else NO_PROVENANCE
+            rows.append({"file": str(path), **verdict, **origin})
     order = {str(p): i for i, p in enumerate(files)}
     return sorted(rows, key=lambda r: order[r["file"]])
+
+
+def classify_blobs(scorer: Scorer, blobs: list[bytes], detector: FaceDetector | None,
+                   frames: int = C.DEFAULT_VIDEO_FRAMES, decode_min_side: int | None = C.DECODE_MIN_SIDE) -> list[dict]:
+    """The verdict of each file's bytes, scored exactly as POST /predict scores it: images together in one batch
+    (all their face crops), each clip as one batch of the crops of its sampled frames; a file that cannot be used
+    gets label 'error' and the reason. Shared by the predict command and the bulk scan."""
+    verdicts: dict[int, dict] = {}
+    images, regions = [], []
+    for index, data in enumerate(blobs):
+        container = sniff_container(data)
+        try:
+            if container:
+                verdicts[index] = clip_row(data, container, scorer, detector, frames)
+                continue
+            regions.append(face_crops(decode_image(data, decode_min_side), detector))
+            images.append(index)
+        except IMAGE_DECODE_ERRORS as error:
+            verdicts[index] = failure("image", f"not a readable image ({error.__class__.__name__})")
+        except VideoProblem as error:
+            verdicts[index] = failure("video", error.detail)
+    for index, analysis in zip(images, score_regions(regions, scorer.probabilities)):
+        probability = analysis.probability_fake
+        verdicts[index] = {"media": "image", "label": scorer.label(probability).lower(),
+                           "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
+                           "faces": len(analysis.regions.faces), "error": ""}
+    return [verdicts[index] for index in range(len(blobs))]
+
+
+def failure(media: str | None, reason: str) -> dict:
+    """The verdict fields of a file that could not be classified."""
+    return {"media": media, "label": "error", "probability_fake": None, "face_detected": None, "faces": None,
+            "error": reason}
 
 
 def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector | None, frames: int) -> dict:

@@ -88,50 +88,32 @@ class FileClassifier:
         return pa.Table.from_pylist(rows, schema=arrow_schema())
 
     def classify(self, paths: list[str], blobs: list[bytes]) -> list[dict[str, Any]]:
-        """One row per file: images decoded and scored together in one batch, clips one by one."""
-        from pipeline.analysis import face_crops, score_regions
-        from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
-        from pipeline.video import sniff_container
+        """One row per file, through the predict command's classify_blobs (the server's code path)."""
+        from .predict import classify_blobs
 
-        rows: dict[int, dict[str, Any]] = {}
-        images, regions = [], []
-        for index, (path, data) in enumerate(zip(paths, blobs)):
-            container = sniff_container(data)
-            try:
-                if container:
-                    rows[index] = self.clip_row(path, data, container)
-                    continue
-                regions.append(face_crops(decode_image(data, C.DECODE_MIN_SIDE), self.detector))
-                images.append(index)
-            except IMAGE_DECODE_ERRORS as error:
-                rows[index] = error_row(path, f"not a readable image ({error.__class__.__name__})", "image")
-            except UserError as error:
-                rows[index] = error_row(path, str(error), "video")
-            except Exception as error:  # one strange file must not stop a scan of millions: report it in its row
-                logger.exception("Cannot classify %s", path)
-                rows[index] = error_row(path, f"could not be classified ({error.__class__.__name__})")
-        for index, analysis in zip(images, score_regions(regions, self.scorer.probabilities)):
-            rows[index] = self.row(paths[index], "image", analysis.probability_fake, analysis.regions.face_detected,
-                                   len(analysis.regions.faces), blobs[index])
-        return [rows[index] for index in range(len(paths))]
+        try:
+            verdicts = classify_blobs(self.scorer, blobs, self.detector, self.frames)
+        except Exception:  # one strange file must not stop a scan of millions: find it, report it in its row
+            verdicts = [self.classify_alone(path, data) for path, data in zip(paths, blobs)]
+        return [self.row(path, data, verdict) for path, data, verdict in zip(paths, blobs, verdicts)]
 
-    def clip_row(self, path: str, data: bytes, container: str) -> dict[str, Any]:
-        """A clip's row: the server's frame sampling, face tracks and aggregation (pipeline.analysis.analyse_clip)."""
-        from pipeline.analysis import analyse_clip
-        from pipeline.video import read_clip
+    def classify_alone(self, path: str, data: bytes) -> dict[str, Any]:
+        """One file's verdict on its own, an unexpected error becoming that file's error."""
+        from .predict import classify_blobs, failure
 
-        info, frames = read_clip(data, container, self.frames)
-        analysis = analyse_clip(frames, info.width, self.scorer.probabilities, self.detector)
-        return self.row(path, "video", analysis.probability_fake, analysis.face_detected, len(analysis.tracks), data)
+        try:
+            return classify_blobs(self.scorer, [data], self.detector, self.frames)[0]
+        except Exception as error:
+            logger.exception("Cannot classify %s", path)
+            return failure(None, f"could not be classified ({error.__class__.__name__})")
 
-    def row(self, path: str, media: str, probability: float, face_detected: bool, faces: int,
-            data: bytes) -> dict[str, Any]:
-        """The row of a classified file."""
+    def row(self, path: str, data: bytes, verdict: dict[str, Any]) -> dict[str, Any]:
+        """The output row of a file: its verdict, the model, and (for a classified file) its provenance."""
         from .predict import NO_PROVENANCE, provenance_columns
 
-        return {"path": path, "media": media, "label": self.scorer.label(probability).lower(),
-                "probability_fake": round(float(probability), 6), "face_detected": bool(face_detected),
-                "faces": int(faces), "model": self.scorer.name, "model_version": self.scorer.version, "error": "",
+        if verdict["error"]:
+            return error_row(path, verdict["error"], verdict["media"])
+        return {"path": path, **verdict, "model": self.scorer.name, "model_version": self.scorer.version,
                 **(provenance_columns(data) if self.provenance else NO_PROVENANCE)}
 
 
