@@ -32,6 +32,8 @@ AUG_BLUR_SIGMA = (0.1, 1.0)
 AUG_RESCALE_PROBABILITY = 0.2
 AUG_RESCALE_FACTOR = (0.5, 1.0)
 
+NPR_GAIN = 10.0  # scale of the neighbouring-pixel residual the npr_resnet model sees (pipeline/models.py)
+
 # Data mixes (training/mix.py, crops.py, splits.py, mixdata.py, sbi.py; documented in config/data-mix.yaml).
 MIX_VALIDATION_FRACTION = 0.15
 MIX_TEST_FRACTION = 0.15
@@ -43,6 +45,13 @@ SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in ev
 # Every class goes through the same random resize (short side, pixels) and JPEG re-compression before the usual
 # augmentation, so that size and compression history say nothing about the label.
 EQUALISE_SIDE = (96, 320)
+# Colour jitter of the same step (factors for PIL's ImageEnhance, hue shift as a fraction of the colour wheel):
+# the sources differ in palette (CelebA's look, diffusion portraits' grading), which must not tell the label.
+EQUALISE_BRIGHTNESS = (0.75, 1.25)
+EQUALISE_CONTRAST = (0.75, 1.25)
+EQUALISE_SATURATION = (0.6, 1.4)
+EQUALISE_HUE_SHIFT = 0.04
+EQUALISE_GRAYSCALE_PROBABILITY = 0.05
 EQUALISE_JPEG_QUALITY = (55, 95)
 EQUALISE_JPEG_PROBABILITY = 0.9
 # Self-blended images (Shiohara & Yamasaki, CVPR 2022), made from 5 detector landmarks.

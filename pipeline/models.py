@@ -38,9 +38,26 @@ def efficientnet_lite0(weights=None) -> nn.Module:
     return FeaturesClassifier(features, nn.Sequential(nn.Dropout(0.2), net.classifier))
 
 
+def npr_resnet(weights=None) -> nn.Module:
+    """NPR detector (Tan et al., CVPR 2024): a small ResNet, trained from scratch, that sees only the neighbouring-
+    pixel residual x - up(down(x)), the trace that a generator's 2x up-sampling leaves in every 2x2 block."""
+    net = tv_models.resnet18(weights=None)
+    features = nn.Sequential(NeighbourResidual(), net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2)
+    return FeaturesClassifier(features, nn.Sequential(nn.Dropout(0.2), nn.Linear(128, 1000)))
+
+
+class NeighbourResidual(nn.Module):
+    """x minus its 2x nearest-neighbour down- and up-sampled copy, scaled up (the residuals are small)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        coarse = nn.functional.interpolate(x[..., ::2, ::2], scale_factor=2.0, mode="nearest")
+        return (x - coarse[..., : x.shape[-2], : x.shape[-1]]) * C.NPR_GAIN
+
+
 # name -> builder; every builder is called with weights=None (no downloads, ever).
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
     "efficientnet_lite0": efficientnet_lite0,
+    "npr_resnet": npr_resnet,
     "resnet50": tv_models.resnet50,
     "resnet18": tv_models.resnet18,
     "efficientnet_b0": tv_models.efficientnet_b0,

@@ -1,11 +1,12 @@
 """False-fake rate on photos of real people, through POST /predict with face detection (in-process Flask client).
 
     .venv/bin/python scripts/false_fake_rate.py [PHOTOS_DIR] [--model NAME] [--detector yunet] [--crop-scale 2.0]
-        [--split-dir DATA/Test] [--json FILE]
+        [--split-dir DATA/Test] [--unseen-by MIX.yaml] [--json FILE]
 
 Every photo in the folder is real, so every "fake" verdict is a false alarm. Prints the rate, the worst
 offenders, and how many photos had no face detected. With --split-dir (a folder with Real/ and Fake/), also the
-accuracy on those labelled images through the same endpoint.
+accuracy on those labelled images through the same endpoint. With --unseen-by, photos that any source of that data
+mix lists (so that a model trained on it may have seen) are left out, and the report says how many.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from backend import create_app  # noqa: E402
 from pipeline import constants as C  # noqa: E402
+from pipeline.errors import UserError  # noqa: E402
 
 DEFAULT_PHOTOS = REPO_ROOT.parent / "shared" / "data" / "photos" / "real"
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"}
@@ -34,6 +36,7 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--detector", default=C.DEFAULT_FACE_DETECTOR, choices=C.FACE_DETECTORS, help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
     parser.add_argument("--crop-scale", type=float, default=C.CROP_SCALE, help=f"face box enlargement of the crop (default {C.CROP_SCALE})")
     parser.add_argument("--split-dir", type=Path, default=None, help="also report accuracy on SPLIT/Real and SPLIT/Fake")
+    parser.add_argument("--unseen-by", type=Path, default=None, metavar="MIX", help="leave out photos that this data mix trains on")
     parser.add_argument("--json", type=Path, default=None, help="also write per-photo results here")
     return parser
 
@@ -42,10 +45,19 @@ def main(argv: list[str] | None = None) -> int:
     """Send every photo to POST /predict and count fake verdicts."""
     args = get_args_parser().parse_args(argv)
     photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES) if args.photos.is_dir() else []
-    if not photos:
-        print(f"error: no photos in {args.photos}", file=sys.stderr)
+    try:
+        seen = mix_files(args.unseen_by) if args.unseen_by else set()
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
-    client = create_app({"MODEL_DIR": str(args.model_dir), "TESTING": True, "FACE_DETECTOR": args.detector,
+    left_out = [p for p in photos if p.resolve() in seen]
+    photos = [p for p in photos if p.resolve() not in seen]
+    if not photos:
+        print(f"error: no photos in {args.photos}" + (f" that {args.unseen_by} does not use" if seen else ""), file=sys.stderr)
+        return 2
+    if left_out:
+        print(f"left out {len(left_out)} photos that {args.unseen_by} trains on")
+    client = create_app({"MODEL_DIR": str(args.model_dir), "TESTING": True, "ACCESS_LOG": False, "FACE_DETECTOR": args.detector,
                          "CROP_SCALE": args.crop_scale}).test_client()
     results, errors = classify(client, photos, args.model)
     fakes = [r for r in results if r["label"] == "fake"]
@@ -56,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     for r in sorted(results, key=lambda r: -r["probability_fake"])[:5]:
         print(f"  {r['probability_fake']:.3f} {r['label']:<4} faces={r['faces']} {r['file']}")
     report = {"detector": args.detector, "crop_scale": args.crop_scale, "false_fake_rate": len(fakes) / max(1, len(results)),
-              "photos": len(results), "no_face": len(no_face), "results": results, "errors": errors}
+              "photos": len(results), "no_face": len(no_face), "left_out_as_seen": len(left_out), "results": results,
+              "errors": errors}
     if args.split_dir:
         report["split"] = split_accuracy(client, args.split_dir, args.model)
         print(f"{args.split_dir}: accuracy {report['split']['accuracy']:.4f} on {report['split']['images']} images "
@@ -64,6 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0
+
+
+def mix_files(mix_path: Path) -> set[Path]:
+    """Every file any source of a data mix lists, resolved (DataError, exit 2, for a broken mix)."""
+    from training.mix import list_source, load_mix
+    return {f.path.resolve() for source in load_mix(mix_path).sources for f in list_source(source)}
 
 
 def classify(client, photos: list[Path], model: str | None) -> tuple[list[dict], list[tuple[str, int]]]:

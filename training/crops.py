@@ -63,7 +63,8 @@ def difference_hash(image: Image.Image, size: int = C.MIX_HASH_SIZE) -> str:
 def source_cache_dir(cache_dir: Path, source: Source) -> Path:
     """A folder per source and crop setting: a change of either makes a fresh cache."""
     key = json.dumps([str(source.path), source.kind, source.label, source.group, source.frames_per_clip, source.sbi,
-                      C.MIX_HASH_SIZE, C.CROP_SCALE, C.DEFAULT_FACE_DETECTOR, C.DETECT_MAX_SIDE, C.DECODE_MIN_SIDE, C.MIX_MAX_FACES])
+                      C.MIX_HASH_SIZE, C.CROP_SCALE, C.DEFAULT_FACE_DETECTOR, C.DETECT_MAX_SIDE, C.DECODE_MIN_SIDE, C.MIX_MAX_FACES]
+                     + ([source.include] if source.include else []))  # caches made before `include` stay valid
     return Path(cache_dir) / f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
 
 

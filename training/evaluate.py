@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,8 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    parser.add_argument("--ensemble", action="store_true", help="also score the mean of the checkpoints' probabilities "
+                        "against the mean of their thresholds, as the server's model=ensemble does (default off)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
 
@@ -115,27 +118,19 @@ def evaluate_checkpoints(named_paths: dict[str, Path], args: argparse.Namespace)
         split_dir(args.data_dir, args.split)  # validates the split name early
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    rows, per_source_tables = [], []
+    scored = []
     for name, path in named_paths.items():
-        meta, metrics, labels, prob_fake, predictions, stats = evaluate_checkpoint(path, args.data_dir, args.split, args, device)
-        matrix = confusion(labels, prob_fake, meta.threshold)
-        predictions.to_csv(out / f"{name}_predictions.csv", index=False)
-        plot_confusion_matrix(matrix, f"{name} ({args.split})", out / f"{name}_confusion.png")
-        plot_roc_curve(labels, prob_fake, f"{name} ({args.split})", out / f"{name}_roc.png")
-        by_source = {}
-        if "source" in predictions:
-            table = per_source_metrics(predictions["source"], labels, prob_fake, meta.threshold)
-            table.insert(0, "checkpoint", name)
-            per_source_tables.append(table)
-            by_source = {"worst_source_auc": worst_source_auc(table)}
-        rows.append({
-            "checkpoint": name, "path": str(path), "architecture": meta.architecture, "epoch": meta.epoch,
-            "image_size": meta.image_size, "split": args.split, "images": int(len(labels)),
-            "skipped_files": len(stats.skipped), **metrics,
-            "tn": int(matrix[0, 0]), "fp": int(matrix[0, 1]), "fn": int(matrix[1, 0]), "tp": int(matrix[1, 1]),
-            "size_mb": path.stat().st_size / 1e6, **by_source,
-        })
-        logger.info("%s: acc %.4f f1 %.4f auc %.4f eer %.4f", name, metrics["accuracy"], metrics["f1"], metrics["auc"], metrics["eer"])
+        meta, _, labels, prob_fake, predictions, stats = evaluate_checkpoint(path, args.data_dir, args.split, args, device)
+        scored.append(Scored(name, str(path), meta.architecture, meta.epoch, meta.image_size, meta.threshold, labels,
+                             prob_fake, predictions, len(stats.skipped), path.stat().st_size / 1e6))
+    if getattr(args, "ensemble", False) and len(scored) > 1:
+        scored.append(ensemble_of(scored))
+    rows, per_source_tables = [], []
+    for result in scored:
+        row, by_source = summarise(result, args.split, out)
+        rows.append(row)
+        if by_source is not None:
+            per_source_tables.append(by_source)
     table = pd.DataFrame(rows)
     table.to_csv(out / "metrics.csv", index=False)
     (out / "metrics.json").write_text(json.dumps(rows, indent=2, default=_json_default))
@@ -149,6 +144,60 @@ def evaluate_checkpoints(named_paths: dict[str, Path], args: argparse.Namespace)
         print(by_source.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"Report: {out / 'report.md'}")
     return table
+
+
+@dataclass
+class Scored:
+    """One checkpoint's (or the ensemble's) probabilities on the split, with what the summary row reports."""
+
+    name: str
+    path: str
+    architecture: str
+    epoch: int | None
+    image_size: int | None
+    threshold: float
+    labels: np.ndarray
+    prob_fake: np.ndarray
+    predictions: pd.DataFrame
+    skipped: int
+    size_mb: float
+
+
+def ensemble_of(scored: list[Scored]) -> Scored:
+    """The server's `model=ensemble`: the mean probability of the members against the mean of their thresholds."""
+    files = scored[0].predictions["file"].tolist()
+    if any(s.predictions["file"].tolist() != files for s in scored):
+        raise UserError("--ensemble needs checkpoints scored on the same images in the same order")
+    prob_fake = np.mean([s.prob_fake for s in scored], axis=0)
+    threshold = float(np.mean([s.threshold for s in scored]))
+    predictions = scored[0].predictions.assign(
+        probability_fake=prob_fake, predicted=[C.CLASS_NAMES[int(p >= threshold)] for p in prob_fake])
+    return Scored("ensemble", "+".join(s.path for s in scored), "+".join(s.architecture for s in scored), None, None,
+                  threshold, scored[0].labels, prob_fake, predictions, max(s.skipped for s in scored),
+                  sum(s.size_mb for s in scored))
+
+
+def summarise(result: Scored, split: str, out: Path) -> tuple[dict, pd.DataFrame | None]:
+    """Write one result's predictions and plots; return its metrics row and per-source table (None without sources)."""
+    name, labels, prob_fake, threshold = result.name, result.labels, result.prob_fake, result.threshold
+    metrics = compute_metrics(labels, prob_fake, threshold)
+    matrix = confusion(labels, prob_fake, threshold)
+    result.predictions.to_csv(out / f"{name}_predictions.csv", index=False)
+    plot_confusion_matrix(matrix, f"{name} ({split})", out / f"{name}_confusion.png")
+    plot_roc_curve(labels, prob_fake, f"{name} ({split})", out / f"{name}_roc.png")
+    by_source, extra = None, {}
+    if "source" in result.predictions:
+        by_source = per_source_metrics(result.predictions["source"], labels, prob_fake, threshold)
+        by_source.insert(0, "checkpoint", name)
+        extra = {"worst_source_auc": worst_source_auc(by_source)}
+    row = {
+        "checkpoint": name, "path": result.path, "architecture": result.architecture, "epoch": result.epoch,
+        "image_size": result.image_size, "split": split, "images": int(len(labels)), "skipped_files": result.skipped,
+        **metrics, "tn": int(matrix[0, 0]), "fp": int(matrix[0, 1]), "fn": int(matrix[1, 0]), "tp": int(matrix[1, 1]),
+        "size_mb": result.size_mb, **extra,
+    }
+    logger.info("%s: acc %.4f f1 %.4f auc %.4f eer %.4f", name, metrics["accuracy"], metrics["f1"], metrics["auc"], metrics["eer"])
+    return row, by_source
 
 
 def _json_default(value):

@@ -22,7 +22,7 @@ from .data import list_images
 
 KINDS = ("faces", "photos", "videos")
 VIDEO_EXTENSIONS = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv"})
-SOURCE_KEYS = {"name", "path", "kind", "weight", "label", "group", "sbi", "frames_per_clip"}
+SOURCE_KEYS = {"name", "path", "kind", "weight", "label", "group", "sbi", "frames_per_clip", "include"}
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Source:
     group: str | None = None  # regex on the file name whose first group names the clip the file belongs to
     sbi: bool = False  # its real faces also become self-blended pseudo-fakes
     frames_per_clip: int = C.MIX_FRAMES_PER_CLIP
+    include: str | None = None  # regex on the file name: only matching files belong to the source
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,20 @@ def parse_source(entry, base: Path, index: int) -> Source:
     folder = (base / str(entry["path"])).resolve()
     if not folder.is_dir():
         raise DataError(f"Folder of source {name!r} not found: {folder}")
+    for key in ("group", "include"):
+        check_regex(name, key, entry.get(key))
     return Source(name, folder, kind, weight, label, entry.get("group"), bool(entry.get("sbi", False)),
-                  int(entry.get("frames_per_clip", C.MIX_FRAMES_PER_CLIP)))
+                  int(entry.get("frames_per_clip", C.MIX_FRAMES_PER_CLIP)), entry.get("include"))
+
+
+def check_regex(name: str, key: str, pattern) -> None:
+    """DataError unless a source's regex key is absent or compiles."""
+    if pattern is None:
+        return
+    try:
+        re.compile(str(pattern))
+    except re.error as error:
+        raise DataError(f"Source {name!r} has an invalid `{key}` pattern {pattern!r}: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -141,10 +154,13 @@ def list_source(source: Source) -> list[SourceFile]:
                  for p in media_files(source.path, source.kind)]
     else:
         files = class_files(source, source.path, None)
+    if source.include:
+        files = [f for f in files if re.search(source.include, f.path.name)]
     if not files:
         what = "clips" if source.kind == "videos" else "images"
-        raise DataError(f"Source {source.name!r} has no {what} in {source.path} (expected Real/ and/or Fake/, "
-                        f"the Kaggle Train/Validation/Test layout, or `label:` for a plain folder)")
+        matching = f" whose names match {source.include!r}" if source.include else ""
+        raise DataError(f"Source {source.name!r} has no {what}{matching} in {source.path} (expected Real/ and/or "
+                        f"Fake/, the Kaggle Train/Validation/Test layout, or `label:` for a plain folder)")
     return files
 
 

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image
+from PIL import Image, ImageEnhance
 from torch.utils.data import Dataset, Sampler
 
 from pipeline import constants as C
@@ -21,7 +21,8 @@ from .sbi import self_blend
 
 
 def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image, int]:
-    """Random short side and (usually) JPEG re-compression, the same for every class; returns (image, quality)."""
+    """Random colour, short side and (usually) JPEG re-compression, the same for every class; returns (image, quality)."""
+    image = jitter_colour(image, rng)
     short = rng.integers(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)
     scale = short / min(image.size)
     image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR)
@@ -32,6 +33,20 @@ def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image,
     image.save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
     return Image.open(buffer).convert("RGB"), quality
+
+
+def jitter_colour(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Random brightness, contrast, saturation and hue (sometimes grey), so that a source's palette is no label."""
+    for enhancer, (low, high) in ((ImageEnhance.Brightness, C.EQUALISE_BRIGHTNESS),
+                                  (ImageEnhance.Contrast, C.EQUALISE_CONTRAST),
+                                  (ImageEnhance.Color, C.EQUALISE_SATURATION)):
+        image = enhancer(image).enhance(float(rng.uniform(low, high)))
+    hsv = np.asarray(image.convert("HSV")).copy()
+    hsv[..., 0] = (hsv[..., 0].astype(np.int16) + round(rng.uniform(-1, 1) * C.EQUALISE_HUE_SHIFT * 256)) % 256
+    image = Image.fromarray(hsv, "HSV").convert("RGB")
+    if rng.random() < C.EQUALISE_GRAYSCALE_PROBABILITY:
+        image = image.convert("L").convert("RGB")
+    return image
 
 
 def mix_items(records: pd.DataFrame, sbi_weight: float, sbi_sources: set[str]) -> pd.DataFrame:

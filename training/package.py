@@ -26,6 +26,7 @@ from .distributed import DistributedContext
 from .engine import collect_logits
 from .evaluate import evaluation_dataset
 from .metrics import compute_metrics, fake_probability, fit_temperature
+from .mixdata import MixDataset
 
 logger = logging.getLogger(__name__)
 
@@ -42,25 +43,31 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     parser.add_argument("--output", type=Path, required=True, help="packaged checkpoint to write, e.g. models/NAME.pt (required)")
     parser.add_argument("--half", action="store_true", help="store fp16 weights (default fp32)")
-    parser.add_argument("--max-false-fake-rate", type=float, default=None, help="raise the decision threshold (never below 0.5) until at most this share of Validation reals is called fake (default: keep 0.5)")
+    parser.add_argument("--max-false-fake-rate", type=float, default=None, help="raise the decision threshold (never below 0.5) until at most this share of the Validation reals of every real source is called fake (default: keep 0.5)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
 
 
-def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor]:
-    """Logits and labels of a model on the Validation split, with the checkpoint's own preprocessing."""
+def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """Logits, labels and source names (one source for a Kaggle folder) of a model on the Validation split, with
+    the checkpoint's own preprocessing."""
     dataset = evaluation_dataset(argparse.Namespace(**{**vars(args), "split": "Validation"}), meta, data_dir)
     loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
-    logits, labels, _, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
-    return logits, labels
+    logits, labels, indices, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
+    sources = dataset.sources(indices) if isinstance(dataset, MixDataset) else np.full(len(labels), "data")
+    return logits, labels, sources
 
 
-def fit_threshold(real_probabilities: np.ndarray, max_false_fake_rate: float) -> float:
-    """The lowest threshold in [0.5, MAX_THRESHOLD] that calls at most max_false_fake_rate of the reals fake."""
+def fit_threshold(real_probabilities: np.ndarray, max_false_fake_rate: float, sources: np.ndarray | None = None) -> float:
+    """The lowest threshold in [0.5, MAX_THRESHOLD] that calls at most max_false_fake_rate of the reals fake, of
+    every real source on its own when sources are given (a small source must not hide behind a large one)."""
     if not 0 <= max_false_fake_rate < 1:
         raise UserError("--max-false-fake-rate must be in [0, 1)")
+    if sources is not None:
+        return max(fit_threshold(real_probabilities[sources == source], max_false_fake_rate)
+                   for source in np.unique(sources))
     candidates = np.concatenate([[C.DEFAULT_THRESHOLD], np.sort(real_probabilities) + 1e-6])
     for threshold in candidates[candidates >= C.DEFAULT_THRESHOLD]:
         if np.mean(real_probabilities >= threshold) <= max_false_fake_rate:
@@ -75,11 +82,12 @@ def package(args: argparse.Namespace) -> int:
     if args.output.resolve() == args.checkpoint.resolve():
         raise UserError("--output must differ from --checkpoint (the trained file is kept as it is)")
     model, meta = load_checkpoint(args.checkpoint)
-    logits, labels = validation_logits(model, meta, args.data_dir, args)
+    logits, labels, sources = validation_logits(model, meta, args.data_dir, args)
     meta.temperature = fit_temperature(logits, labels)
     if args.max_false_fake_rate is not None:
-        meta.threshold = fit_threshold(fake_probability(logits, meta.temperature)[labels.numpy() == C.REAL_INDEX],
-                                       args.max_false_fake_rate)
+        real = labels.numpy() == C.REAL_INDEX
+        meta.threshold = fit_threshold(fake_probability(logits, meta.temperature)[real], args.max_false_fake_rate,
+                                       sources[real])
     metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature), meta.threshold)
     meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
                     **{f"val_{k}": v for k, v in metrics.items()}}
@@ -87,7 +95,7 @@ def package(args: argparse.Namespace) -> int:
     save_checkpoint(args.output, model, meta, half=args.half)
 
     packaged, packaged_meta = load_checkpoint(args.output)
-    packaged_logits, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
+    packaged_logits, _, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
     packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature),
                                         meta.threshold)["accuracy"]
     if metrics["accuracy"] - packaged_accuracy > MAX_ACCURACY_DROP:

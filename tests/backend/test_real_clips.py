@@ -1,5 +1,9 @@
 """The real talking-head clips of ../shared/data/videos/real through POST /predict with the bundled default model:
-every one must come out 'real' (they are all real people), in every container the folder holds."""
+every one must come out 'real' (they are all real people), in every container the folder holds.
+
+A regression guard, not a measure of generalisation: the data mix trains on frames of most of these clips (the mix's
+Test split holds 3 of them; models/MODEL_CARD.md lists which), so a new default that fails here has lost what it
+was taught about talking heads."""
 
 from __future__ import annotations
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -15,10 +17,10 @@ from PIL import Image
 from pipeline import constants as C
 from pipeline.errors import DataError
 from pipeline.models import create_model
-from testdata import REAL_PHOTOS, TINY_IMAGE_SIZE, require_dir
+from testdata import REAL_PHOTOS, REPO_ROOT, TINY_IMAGE_SIZE, require_dir
 from training import crops, cues, evaluate, sweep, train
-from training.mix import load_mix
-from training.mixdata import MixDataset, MixSampler, equalise, sampling_weights
+from training.mix import list_source, load_mix
+from training.mixdata import MixDataset, MixSampler, equalise, jitter_colour, sampling_weights
 from training.sbi import self_blend
 from training.splits import assign_splits
 from training.synthetic import make_mix, synthetic_face
@@ -69,6 +71,7 @@ def test_mix_file_is_parsed_with_paths_relative_to_it(tiny_mix):
     ("{name: a, path: empty, kind: faces}", "Source 'a' has no images in"),
     ("{name: a, path: empty, kind: faces, label: Maybe}", "label 'Maybe'"),
     ("{name: a, path: empty, kind: faces, colour: red}", "unknown key"),
+    ("{name: a, path: empty, kind: faces, include: '(unclosed'}", "invalid `include` pattern"),
 ])
 def test_bad_mix_stops_with_one_sentence_and_exit_2(tmp_path, capsys, entry, message):
     (tmp_path / "empty" / "Real").mkdir(parents=True)
@@ -84,6 +87,38 @@ def test_missing_mix_file_and_unknown_leave_out(tmp_path, tiny_mix):
         load_mix(tmp_path / "absent.yaml")
     with pytest.raises(DataError, match="not a source"):
         load_mix(tiny_mix[0]).without("stylegan9")
+
+
+def test_include_keeps_only_matching_files_and_says_when_none_match(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in ("lab_a.jpg", "lab_b.jpg", "web_c.jpg"):
+        synthetic_face(0, 1, size=32).save(folder / name)
+    kept = load_mix(write_mix(tmp_path, "sources:\n  - {name: p, path: photos, label: Real, include: '^lab_'}\n"))
+    assert [f.path.name for f in list_source(kept.sources[0])] == ["lab_a.jpg", "lab_b.jpg"]
+    none = load_mix(write_mix(tmp_path, "sources:\n  - {name: p, path: photos, label: Real, include: '^zzz'}\n"))
+    with pytest.raises(DataError, match="no images whose names match '\\^zzz'"):
+        list_source(none.sources[0])
+
+
+def test_false_fake_rate_leaves_out_the_photos_a_mix_trains_on(tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for index, name in enumerate(("lab_a.jpg", "lab_b.jpg", "web_c.jpg", "web_d.jpg", "web_e.jpg")):
+        synthetic_face(0, index, size=64).save(folder / name)
+    mix = write_mix(tmp_path, "sources:\n  - {name: p, path: photos, label: Real, include: '^lab_'}\n")
+    report = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "false_fake_rate.py"), str(folder),
+                          "--unseen-by", str(mix), "--json", str(report)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "left out 2 photos" in run.stdout
+    written = json.loads(report.read_text())
+    assert written["photos"] == 3 and written["left_out_as_seen"] == 2
+    assert sorted(r["file"] for r in written["results"]) == ["web_c.jpg", "web_d.jpg", "web_e.jpg"]
+    every = write_mix(tmp_path, "sources:\n  - {name: p, path: photos, label: Real}\n")
+    run = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "false_fake_rate.py"), str(folder),
+                          "--unseen-by", str(every)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "does not use" in run.stderr and "Traceback" not in run.stderr
 
 
 def test_data_dir_and_data_mix_are_exclusive(tiny_dataset, tiny_mix, capsys):
@@ -137,6 +172,32 @@ def test_training_draws_are_seeded_and_classes_balanced(tiny_mix):
     assert np.array_equal(np.asarray(dataset.view(sbi_key)[0]), np.asarray(dataset.view(sbi_key)[0]))
     image, quality = equalise(Image.new("RGB", (40, 60), (90, 120, 200)), np.random.default_rng(0))
     assert min(image.size) in range(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)
+
+
+def test_evaluate_scores_the_ensemble_as_the_server_does(tiny_mix, tiny_mix_run, tmp_path):
+    mix, cache = tiny_mix
+    members = tmp_path / "members"
+    members.mkdir()
+    for name in ("a.pt", "b.pt"):
+        shutil.copy(tiny_mix_run / "best.pt", members / name)
+    out = tmp_path / "eval"
+    assert evaluate.main(["--checkpoint", str(members), "--data-mix", str(mix), "--crop-cache", str(cache), "--split",
+                          "Test", "--output-dir", str(out), "--workers", "0", "--ensemble"]) == 0
+    metrics = pd.read_csv(out / "metrics.csv").set_index("checkpoint")
+    assert list(metrics.index) == ["a", "b", "ensemble"]
+    member, ensemble = pd.read_csv(out / "a_predictions.csv"), pd.read_csv(out / "ensemble_predictions.csv")
+    assert np.allclose(ensemble["probability_fake"], member["probability_fake"])  # the mean of two equal models
+    assert metrics.loc["ensemble", "auc"] == pytest.approx(metrics.loc["a", "auc"])
+    assert set(pd.read_csv(out / "per_source.csv")["checkpoint"]) == {"a", "b", "ensemble"}
+
+
+def test_colour_jitter_is_seeded_keeps_the_size_and_moves_the_palette():
+    image = synthetic_face(0, 3, size=64)
+    first = np.asarray(jitter_colour(image, np.random.default_rng(3)))
+    assert first.shape == np.asarray(image).shape
+    assert np.array_equal(first, np.asarray(jitter_colour(image, np.random.default_rng(3))))
+    means = [np.asarray(jitter_colour(image, np.random.default_rng(seed))).reshape(-1, 3).mean(0) for seed in range(20)]
+    assert np.ptp(np.stack(means), axis=0).min() > 10  # every channel's mean moves by more than 10 levels
 
 
 def test_per_source_evaluation_and_cue_check_on_a_tiny_mix(tiny_mix, tiny_mix_run, tmp_path):
@@ -221,3 +282,9 @@ def test_threshold_fitted_on_validation_reals_never_drops_below_one_half():
     assert np.mean(reals >= threshold) <= 0.2 and threshold > 0.8
     assert fit_threshold(np.array([0.1, 0.2]), 0.05) == C.DEFAULT_THRESHOLD
     assert fit_threshold(np.array([0.99, 0.99]), 0.0) == C.MAX_THRESHOLD
+    # Per source: 2 small-source reals at 0.9 must not hide among 98 large-source reals at 0.1 (pooled: 2% <= 5%).
+    reals = np.array([0.1] * 98 + [0.9, 0.9])
+    sources = np.array(["large"] * 98 + ["small"] * 2)
+    assert fit_threshold(reals, 0.05) == C.DEFAULT_THRESHOLD
+    per_source = fit_threshold(reals, 0.05, sources)
+    assert per_source > 0.9 and np.mean(reals[sources == "small"] >= per_source) == 0

@@ -75,11 +75,21 @@ def test_collate_drops_unreadable_samples(tmp_path, tiny_dataset):
     assert batch.skipped == [str(tmp_path / "missing.jpg")]
 
 
-@pytest.mark.parametrize("name", ["resnet50", "efficientnet_b0", "mobilenet_v2", "resnet18"])
+@pytest.mark.parametrize("name", ["resnet50", "efficientnet_b0", "mobilenet_v2", "resnet18", "npr_resnet"])
 def test_create_model_outputs_two_logits(name):
     model = create_model(name).eval()
     with torch.no_grad():
         assert model(torch.zeros(2, 3, 64, 64)).shape == (2, 2)
+
+
+def test_npr_model_sees_only_the_residual_of_up_sampling():
+    residual = create_model("npr_resnet").features[0]
+    coarse = torch.rand(1, 3, 16, 16)
+    upsampled = coarse.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)  # what a 2x nearest up-sampler makes
+    assert torch.count_nonzero(residual(upsampled)) == 0
+    detailed = torch.rand(1, 3, 33, 31)
+    out = residual(detailed)
+    assert out.shape == detailed.shape and out[..., 0::2, 0::2].abs().max() == 0 and out.abs().max() > 0
 
 
 def test_create_model_loads_local_backbone_weights(tmp_path):
