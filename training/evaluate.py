@@ -81,8 +81,9 @@ def evaluation_dataset(args: argparse.Namespace, meta, data_dir: Path | None = N
                       mix.sbi_weight, {s.name for s in mix.sources if s.sbi})
 
 
-def evaluate_checkpoint(path: Path, data_dir: Path | None, split: str, args: argparse.Namespace, device: torch.device):
-    """Per-image probabilities and metrics of one checkpoint on one split."""
+def evaluate_checkpoint(name: str, path: Path, data_dir: Path | None, args: argparse.Namespace,
+                        device: torch.device) -> "Scored":
+    """Per-image probabilities of one checkpoint on args.split."""
     model, meta = load_checkpoint(path)
     model.to(device)
     dataset = evaluation_dataset(args, meta, data_dir)
@@ -90,7 +91,6 @@ def evaluate_checkpoint(path: Path, data_dir: Path | None, split: str, args: arg
                         pin_memory=device.type == "cuda")
     logits, labels, indices, stats = collect_logits(model, loader, device, DistributedContext(), description=path.name)
     prob_fake = fake_probability(logits, meta.temperature)
-    metrics = compute_metrics(labels.numpy(), prob_fake, meta.threshold)
     predictions = pd.DataFrame({
         "file": [str(dataset.samples[i][0]) for i in indices.tolist()],
         "label": [C.CLASS_NAMES[int(y)] for y in labels],
@@ -99,7 +99,8 @@ def evaluate_checkpoint(path: Path, data_dir: Path | None, split: str, args: arg
     })
     if isinstance(dataset, MixDataset):
         predictions.insert(1, "source", dataset.sources(indices))
-    return meta, metrics, labels.numpy(), prob_fake, predictions, stats
+    return Scored(name, str(path), meta.architecture, meta.epoch, meta.image_size, meta.threshold, labels.numpy(),
+                  prob_fake, predictions, len(stats.skipped), path.stat().st_size / 1e6)
 
 
 def evaluate(args: argparse.Namespace) -> int:
@@ -118,11 +119,7 @@ def evaluate_checkpoints(named_paths: dict[str, Path], args: argparse.Namespace)
         split_dir(args.data_dir, args.split)  # validates the split name early
     out = args.output_dir
     out.mkdir(parents=True, exist_ok=True)
-    scored = []
-    for name, path in named_paths.items():
-        meta, _, labels, prob_fake, predictions, stats = evaluate_checkpoint(path, args.data_dir, args.split, args, device)
-        scored.append(Scored(name, str(path), meta.architecture, meta.epoch, meta.image_size, meta.threshold, labels,
-                             prob_fake, predictions, len(stats.skipped), path.stat().st_size / 1e6))
+    scored = [evaluate_checkpoint(name, path, args.data_dir, args, device) for name, path in named_paths.items()]
     if getattr(args, "ensemble", False) and len(scored) > 1:
         scored.append(ensemble_of(scored))
     rows, per_source_tables = [], []

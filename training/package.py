@@ -84,11 +84,11 @@ def package(args: argparse.Namespace) -> int:
     model, meta = load_checkpoint(args.checkpoint)
     logits, labels, sources = validation_logits(model, meta, args.data_dir, args)
     meta.temperature = fit_temperature(logits, labels)
+    probabilities = fake_probability(logits, meta.temperature)
     if args.max_false_fake_rate is not None:
         real = labels.numpy() == C.REAL_INDEX
-        meta.threshold = fit_threshold(fake_probability(logits, meta.temperature)[real], args.max_false_fake_rate,
-                                       sources[real])
-    metrics = compute_metrics(labels.numpy(), fake_probability(logits, meta.temperature), meta.threshold)
+        meta.threshold = fit_threshold(probabilities[real], args.max_false_fake_rate, sources[real])
+    metrics = compute_metrics(labels.numpy(), probabilities, meta.threshold)
     meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
                     **{f"val_{k}": v for k, v in metrics.items()}}
     meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint)}
