@@ -72,7 +72,7 @@ def load_checkpoint(path: Path, expected_architecture: str | None = None) -> tup
         raise CheckpointError(
             f"Checkpoint {path} holds a {meta.architecture} model, not {expected_architecture}"
         )
-    model = create_model(meta.architecture, num_classes=len(meta.class_names))
+    model = create_model(meta.architecture, num_classes=meta.output_size)
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError:

@@ -21,9 +21,19 @@ class CheckpointMeta:
     std: list[float] = field(default_factory=lambda: list(C.IMAGENET_STD))
     threshold: float = C.DEFAULT_THRESHOLD
     temperature: float = 1.0
+    # A second head (issue: what kind of fake): logits after the class logits, one per kind; empty for older models.
+    kind_names: list[str] = field(default_factory=list)
+    kind_temperature: float = 1.0
+    # The square crop around a detected face: face box x crop_scale (the framing the model was trained on).
+    crop_scale: float = C.CROP_SCALE
     epoch: int = 0
     metrics: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def output_size(self) -> int:
+        """Number of logits the model gives: the classes, then the kinds."""
+        return len(self.class_names) + len(self.kind_names)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-type dict, loadable with weights_only=True."""

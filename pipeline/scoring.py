@@ -12,12 +12,24 @@ from .checkpoint_meta import CheckpointMeta
 from .preprocess import to_model_input
 
 
-def fake_probability(logits: Any, temperature: float = 1.0) -> np.ndarray:
-    """Calibrated probability of the Fake class from raw two-class logits (NumPy array or torch tensor)."""
+def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
+    """Softmax over the last axis of logits / temperature, in float64 for stability, returned as float32."""
     scaled = np.asarray(logits, dtype=np.float64) / float(temperature)
     scaled -= scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
-    return (exp[..., C.FAKE_INDEX] / exp.sum(axis=-1)).astype(np.float32)
+    return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def fake_probability(logits: Any, temperature: float = 1.0) -> np.ndarray:
+    """Calibrated probability of the Fake class from raw logits (NumPy array or torch tensor); a model with a kind
+    head gives more logits than classes, and only the class logits count here."""
+    return softmax(np.asarray(logits)[..., : len(C.CLASS_NAMES)], temperature)[..., C.FAKE_INDEX]
+
+
+def kind_probabilities(logits: Any, temperature: float = 1.0) -> np.ndarray:
+    """Calibrated P(kind | fake) from the logits after the class logits; shape (..., 0) for a model without a kind head."""
+    kinds = np.asarray(logits)[..., len(C.CLASS_NAMES):]
+    return softmax(kinds, temperature) if kinds.shape[-1] else kinds.astype(np.float32)
 
 
 class Scorer:
