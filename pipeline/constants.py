@@ -12,6 +12,10 @@ KIND_NAMES: tuple[str, ...] = ("gan", "diffusion", "swap")
 
 # Kaggle "deepfake and real images" layout: DATA_DIR/<split>/<class>/*.jpg
 SPLITS: tuple[str, ...] = ("Train", "Validation", "Test")
+# A data mix may hold whole sources (generators, swap tools, photographers) out of every split above: they form
+# the Wild split, never trained on, which picks the checkpoint and the threshold (an estimate of the unknown).
+WILD_SPLIT = "Wild"
+MIX_SPLITS: tuple[str, ...] = SPLITS + (WILD_SPLIT,)
 IMAGE_EXTENSIONS: frozenset[str] = frozenset({".jpg", ".jpeg", ".png", ".webp"})
 # Clips the predict command and the bulk scan pick up in folders (the server recognises clips from their bytes).
 VIDEO_EXTENSIONS: frozenset[str] = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"})
@@ -45,18 +49,32 @@ MIX_MAX_FACES = 3  # faces kept per real photo (a fake photo keeps its most conf
 MIX_HASH_SIZE = 16  # difference hash of 16 x 16 bits
 MIX_NEAR_DUPLICATE_BITS = 12  # difference hashes this close (of 256 bits) are the same picture
 SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in every per-source table
-# Every class goes through the same random resize (short side, pixels) and JPEG re-compression before the usual
-# augmentation, so that size and compression history say nothing about the label.
-EQUALISE_SIDE = (96, 320)
-# Colour jitter of the same step (factors for PIL's ImageEnhance, hue shift as a fraction of the colour wheel):
-# the sources differ in palette (CelebA's look, diffusion portraits' grading), which must not tell the label.
+# Every training image, of either class, passes the same random degradation chain drawn from one distribution
+# (training/mixdata.py `equalise`), so that face pixel size, sharpness, noise, compression and palette say nothing
+# about the label: colour shift (sometimes grey), a resample of the crop to a random short side (up or down), blur or
+# sharpening, sensor-like noise, then usually a JPEG re-compression.
+EQUALISE_SIDE = (64, 384)
+# Colour jitter (factors for PIL's ImageEnhance, hue shift as a fraction of the colour wheel): the sources differ in
+# palette (CelebA's look, diffusion portraits' grading), which must not tell the label.
 EQUALISE_BRIGHTNESS = (0.75, 1.25)
 EQUALISE_CONTRAST = (0.75, 1.25)
 EQUALISE_SATURATION = (0.6, 1.4)
 EQUALISE_HUE_SHIFT = 0.04
 EQUALISE_GRAYSCALE_PROBABILITY = 0.05
-EQUALISE_JPEG_QUALITY = (55, 95)
+EQUALISE_BLUR_PROBABILITY = 0.3
+EQUALISE_BLUR_SIGMA = (0.3, 1.5)
+EQUALISE_SHARPEN_PROBABILITY = 0.25  # of the images not blurred
+EQUALISE_SHARPEN_PERCENT = (50, 200)  # PIL UnsharpMask strength
+EQUALISE_NOISE_PROBABILITY = 0.3
+EQUALISE_NOISE_SIGMA = (1.0, 6.0)  # Gaussian noise, in 8-bit levels
+EQUALISE_JPEG_QUALITY = (50, 98)
 EQUALISE_JPEG_PROBABILITY = 0.9
+# The no-regression rule (training/compare.py): paired bootstrap resamples and the confidence of the interval that
+# a candidate default must not fall below the current one by, on any source, family or tag.
+COMPARE_BOOTSTRAP_SAMPLES = 1000
+COMPARE_CONFIDENCE = 0.95
+# Weight of the kind head's loss (P(kind | fake), learnt on fakes only) beside the real/fake loss.
+KIND_LOSS_WEIGHT = 0.3
 # Self-blended images (Shiohara & Yamasaki, CVPR 2022), made from 5 detector landmarks.
 SBI_SCALE = (0.95, 1.05)
 SBI_SHIFT = 0.03  # fraction of the crop side

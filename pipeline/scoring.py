@@ -20,15 +20,24 @@ def softmax(logits: Any, temperature: float = 1.0) -> np.ndarray:
     return (exp / exp.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
+def class_logits(logits: Any) -> Any:
+    """The real/fake logits of a model's output (array or tensor); a model with a kind head gives the kinds after them."""
+    return logits[..., : len(C.CLASS_NAMES)]
+
+
+def kind_logits(logits: Any) -> Any:
+    """The kind head's logits (empty last axis for a model without one)."""
+    return logits[..., len(C.CLASS_NAMES):]
+
+
 def fake_probability(logits: Any, temperature: float = 1.0) -> np.ndarray:
-    """Calibrated probability of the Fake class from raw logits (NumPy array or torch tensor); a model with a kind
-    head gives more logits than classes, and only the class logits count here."""
-    return softmax(np.asarray(logits)[..., : len(C.CLASS_NAMES)], temperature)[..., C.FAKE_INDEX]
+    """Calibrated probability of the Fake class from raw logits (NumPy array or torch tensor)."""
+    return softmax(class_logits(np.asarray(logits)), temperature)[..., C.FAKE_INDEX]
 
 
 def kind_probabilities(logits: Any, temperature: float = 1.0) -> np.ndarray:
     """Calibrated P(kind | fake) from the logits after the class logits; shape (..., 0) for a model without a kind head."""
-    kinds = np.asarray(logits)[..., len(C.CLASS_NAMES):]
+    kinds = kind_logits(np.asarray(logits))
     return softmax(kinds, temperature) if kinds.shape[-1] else kinds.astype(np.float32)
 
 

@@ -26,7 +26,7 @@ from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
 from .cli import ArgumentParser, run_command
-from .mix import Source, SourceFile, list_source, load_mix
+from .mix import REAL_FAMILY, Source, SourceFile, list_source, load_mix
 from .splits import assign_splits
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ def difference_hash(image: Image.Image, size: int = C.MIX_HASH_SIZE) -> str:
 
 def source_cache_dir(cache_dir: Path, source: Source) -> Path:
     """A folder per source and crop setting: a change of either makes a fresh cache."""
-    key = json.dumps([str(source.path), source.kind, source.label, source.group, source.frames_per_clip, source.sbi,
+    group = source.group.cache_key() if source.group else None
+    key = json.dumps([str(source.path), source.kind, source.label, group, source.frames_per_clip, source.sbi,
                       C.MIX_HASH_SIZE, C.CROP_SCALE, C.DEFAULT_FACE_DETECTOR, C.DETECT_MAX_SIDE, C.DECODE_MIN_SIDE, C.MIX_MAX_FACES]
                      + ([source.include] if source.include else []))  # caches made before `include` stay valid
     return Path(cache_dir) / f"{source.name}-{hashlib.sha256(key.encode()).hexdigest()[:10]}"
@@ -143,7 +144,8 @@ def make_record(item: SourceFile, crop_path: str, crop: Image.Image, landmarks: 
 
 
 def mix_records(mix, cache_dir: Path | None = None) -> pd.DataFrame:
-    """Crop records of every source of a mix (cached), with leak-free splits assigned."""
+    """Crop records of every source of a mix (cached), tagged, with leak-free splits assigned and the Wild split
+    (tags held out by the mix) taken out of the others."""
     detector = create_detector(C.DEFAULT_FACE_DETECTOR, C.DETECT_MAX_SIDE)
     cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
     frames = []
@@ -151,8 +153,24 @@ def mix_records(mix, cache_dir: Path | None = None) -> pd.DataFrame:
         frame = source_records(source, cache_dir, detector)
         if frame.empty:
             raise DataError(f"Source {source.name!r} gave no usable images in {source.path}")
-        frames.append(frame)
-    return assign_splits(pd.concat(frames, ignore_index=True), mix.validation_fraction, mix.test_fraction)
+        frames.append(tag_records(frame, source))
+    records = assign_splits(pd.concat(frames, ignore_index=True), mix.validation_fraction, mix.test_fraction)
+    return hold_out_wild(records)
+
+
+def tag_records(frame: pd.DataFrame, source: Source) -> pd.DataFrame:
+    """Add each record's tag, family (real, or the source's kind of fake) and whether its tag is held out."""
+    tags = [source.tag_of(Path(f)) for f in frame["file"]]
+    families = [REAL_FAMILY if label == C.REAL_INDEX else source.family or "" for label in frame["label"]]
+    return frame.assign(tag=tags, family=families, wild=[source.is_wild(t) for t in tags])
+
+
+def hold_out_wild(records: pd.DataFrame) -> pd.DataFrame:
+    """Put held-out tags in the Wild split, with every record of their groups (near-duplicates and clip mates,
+    whatever their source), so nothing of a held-out source leaks into Train."""
+    wild_groups = set(records.loc[records["wild"], "group_id"])
+    held = records["group_id"].isin(wild_groups)
+    return records.assign(split=np.where(held, C.WILD_SPLIT, records["split"])).drop(columns="wild")
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:

@@ -13,6 +13,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from pipeline import constants as C
+from pipeline.scoring import class_logits, kind_logits
+
 from .data import Batch
 from .distributed import DistributedContext, all_reduce_sum, gather_objects
 
@@ -78,10 +81,12 @@ def train_one_epoch(
     scaler: torch.amp.GradScaler | None = None,
     channels_last: bool = False,
     description: str = "train",
+    kind_targets: torch.Tensor | None = None,
 ) -> EpochStats:
-    """Train over the loader once, stepping the LR schedule per batch; loss is averaged over all ranks."""
+    """Train over the loader once, stepping the LR schedule per batch; loss is averaged over all ranks. With
+    kind_targets (the kind index of every dataset item, -1 where unknown) the kind head learns beside the verdict."""
     model.train()
-    loss_fn = nn.CrossEntropyLoss()
+    loss_fn = JointLoss(kind_targets.to(device) if kind_targets is not None else None)
     loss_sum = torch.zeros(2, dtype=torch.float64, device=device)  # (sum of loss * n, n)
     skipped: list[str] = []
     start = time.perf_counter()
@@ -91,7 +96,7 @@ def train_one_epoch(
             continue
         images, labels = to_device(batch, device, channels_last)
         with autocast_context(device, amp):
-            loss = loss_fn(model(images), labels)
+            loss = loss_fn(model(images), labels, batch.indices.to(device, non_blocking=True))
         optimizer.zero_grad(set_to_none=True)
         if scaler is not None:
             scaler.scale(loss).backward()
@@ -109,6 +114,25 @@ def train_one_epoch(
     all_skipped = sorted({p for part in gather_objects(skipped, context) for p in part})
     count = int(total[1])
     return EpochStats(float(total[0] / max(count, 1)), count, seconds, all_skipped)
+
+
+class JointLoss(nn.Module):
+    """Cross-entropy of the verdict, plus (with kind targets) C.KIND_LOSS_WEIGHT x cross-entropy of the kind head on
+    the fakes of a known kind: P(kind | fake) is learnt from fakes only, so reals cannot pull on it."""
+
+    def __init__(self, kind_targets: torch.Tensor | None = None):
+        super().__init__()
+        self.kind_targets = kind_targets
+
+    def forward(self, logits: torch.Tensor, labels: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        loss = nn.functional.cross_entropy(class_logits(logits), labels)
+        if self.kind_targets is None or kind_logits(logits).shape[-1] == 0:
+            return loss
+        kinds = self.kind_targets[indices]
+        known = kinds >= 0
+        if not bool(known.any()):
+            return loss + 0.0 * kind_logits(logits).sum()  # keeps the head in the graph (DDP needs every parameter)
+        return loss + C.KIND_LOSS_WEIGHT * nn.functional.cross_entropy(kind_logits(logits)[known], kinds[known])
 
 
 @torch.inference_mode()
@@ -149,7 +173,7 @@ def collect_logits(
     # DistributedSampler pads ranks with repeated samples: keep each dataset index once.
     unique_indices, first = _first_occurrences(indices)
     logits, labels = logits[first], labels[first]
-    loss = nn.functional.cross_entropy(logits, labels).item() if len(labels) else float("nan")
+    loss = nn.functional.cross_entropy(class_logits(logits), labels).item() if len(labels) else float("nan")
     all_skipped = sorted({p for g in gathered for p in g[3]})
     return logits, labels, unique_indices, EpochStats(loss, len(labels), seconds, all_skipped)
 

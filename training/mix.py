@@ -9,8 +9,10 @@ A mix file (documented in config/data-mix.yaml) names sources; each is a folder 
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -22,7 +24,35 @@ from .data import list_images
 
 KINDS = ("faces", "photos", "videos")
 VIDEO_EXTENSIONS = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv"})
-SOURCE_KEYS = {"name", "path", "kind", "weight", "label", "group", "sbi", "frames_per_clip", "include"}
+SOURCE_KEYS = {"name", "path", "kind", "weight", "label", "group", "sbi", "frames_per_clip", "include", "manifest", "tag",
+               "family", "wild"}
+REAL_FAMILY = "real"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """Where a per-file value comes from: a regex on the file name, or a column of the source's manifest (optionally
+    narrowed by a regex). With a regex, the value is the first group that matched."""
+
+    pattern: str | None = None
+    column: str | None = None
+
+    def value(self, path: Path, manifest_row: dict[str, str] | None) -> str | None:
+        """The value for a file, or None when the pattern does not match or the manifest lacks the file."""
+        if self.column is not None:
+            if manifest_row is None or self.column not in manifest_row:
+                return None
+            text = manifest_row[self.column]
+        else:
+            text = path.name
+        if self.pattern is None:
+            return text or None
+        match = re.search(self.pattern, text)
+        return next((g for g in match.groups() if g), match.group(0)) if match else None
+
+    def cache_key(self) -> str | list[str | None]:
+        """A plain value for cache keys: the bare regex, as caches made before manifest columns stored it."""
+        return self.pattern if self.column is None else [self.column, self.pattern]
 
 
 @dataclass(frozen=True)
@@ -34,10 +64,34 @@ class Source:
     kind: str
     weight: float = 1.0
     label: str | None = None
-    group: str | None = None  # regex on the file name whose first group names the clip the file belongs to
+    group: FieldSpec | None = None  # the clip (or scene) a file belongs to: files of one group share a split
     sbi: bool = False  # its real faces also become self-blended pseudo-fakes
     frames_per_clip: int = C.MIX_FRAMES_PER_CLIP
     include: str | None = None  # regex on the file name: only matching files belong to the source
+    manifest: str | None = None  # CSV in the source folder with a `file` column, for tag and group by column
+    tag: FieldSpec | None = None  # generator / method / photographer of each file (default: the source name)
+    family: str | None = None  # gan, diffusion or swap: what made the source's fakes
+    wild: str | None = None  # regex on the tag: matching files form the Wild split, never trained on
+
+    def manifest_row(self, path: Path) -> dict[str, str] | None:
+        """The manifest row of a file (by file name), or None."""
+        return manifest_rows(self.path / self.manifest).get(path.name) if self.manifest else None
+
+    def tag_of(self, path: Path) -> str:
+        """The tag of one of the source's files."""
+        value = self.tag.value(path, self.manifest_row(path)) if self.tag else None
+        return value or self.name
+
+    def is_wild(self, tag: str) -> bool:
+        """True when files of this tag are held out as the Wild split."""
+        return self.wild is not None and re.search(self.wild, tag) is not None
+
+
+@lru_cache(maxsize=None)
+def manifest_rows(path: Path) -> dict[str, dict[str, str]]:
+    """A source manifest's rows keyed by file name (the `file` column may hold a relative path)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {Path(row["file"]).name: row for row in csv.DictReader(handle) if row.get("file")}
 
 
 @dataclass(frozen=True)
@@ -111,10 +165,33 @@ def parse_source(entry, base: Path, index: int) -> Source:
     folder = (base / str(entry["path"])).resolve()
     if not folder.is_dir():
         raise DataError(f"Folder of source {name!r} not found: {folder}")
-    for key in ("group", "include"):
+    for key in ("include", "wild"):
         check_regex(name, key, entry.get(key))
-    return Source(name, folder, kind, weight, label, entry.get("group"), bool(entry.get("sbi", False)),
-                  int(entry.get("frames_per_clip", C.MIX_FRAMES_PER_CLIP)), entry.get("include"))
+    manifest = entry.get("manifest")
+    if manifest is not None and not (folder / str(manifest)).is_file():
+        raise DataError(f"Manifest of source {name!r} not found: {folder / str(manifest)}")
+    family = entry.get("family")
+    if family is not None and family not in C.KIND_NAMES:
+        raise DataError(f"Source {name!r} has family {family!r}: choose one of {', '.join(C.KIND_NAMES)}")
+    return Source(name, folder, kind, weight, label, field_spec(name, "group", entry.get("group"), manifest),
+                  bool(entry.get("sbi", False)), int(entry.get("frames_per_clip", C.MIX_FRAMES_PER_CLIP)),
+                  entry.get("include"), manifest, field_spec(name, "tag", entry.get("tag"), manifest), family,
+                  entry.get("wild"))
+
+
+def field_spec(name: str, key: str, entry, manifest: str | None) -> FieldSpec | None:
+    """A `group` or `tag` value: a regex on the file name, or {column: NAME, pattern: REGEX} on the manifest."""
+    if entry is None:
+        return None
+    if isinstance(entry, str):
+        check_regex(name, key, entry)
+        return FieldSpec(pattern=entry)
+    if not isinstance(entry, dict) or "column" not in entry or set(entry) - {"column", "pattern"}:
+        raise DataError(f"Source {name!r}: `{key}` must be a regex or {{column: NAME, pattern: REGEX}}")
+    if manifest is None:
+        raise DataError(f"Source {name!r}: `{key}` names a manifest column, but the source has no `manifest`")
+    check_regex(name, key, entry.get("pattern"))
+    return FieldSpec(pattern=entry.get("pattern"), column=str(entry["column"]))
 
 
 def check_regex(name: str, key: str, pattern) -> None:
@@ -187,7 +264,7 @@ def group_key(source: Source, path: Path) -> str:
     if source.kind == "videos":
         return "clip:" + re.sub(r"[^0-9a-z]", "", path.stem.lower())
     if source.group:
-        match = re.search(source.group, path.name)
-        if match:
-            return "clip:" + re.sub(r"[^0-9a-z]", "", match.group(1).lower())
+        value = source.group.value(path, source.manifest_row(path))
+        if value:
+            return "clip:" + re.sub(r"[^0-9a-z]", "", value.lower())
     return f"file:{source.name}/{path.name}"

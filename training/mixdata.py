@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 import numpy as np
 import pandas as pd
 import torch
-from PIL import Image, ImageEnhance
+from PIL import Image, ImageEnhance, ImageFilter
 from torch.utils.data import Dataset, Sampler
 
 from pipeline import constants as C
@@ -21,11 +21,16 @@ from .sbi import self_blend
 
 
 def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image, int]:
-    """Random colour, short side and (usually) JPEG re-compression, the same for every class; returns (image, quality)."""
+    """The degradation chain every class passes (colour, resample, blur or sharpen, noise, JPEG), drawn from one
+    distribution; returns (image, JPEG quality or 100)."""
     image = jitter_colour(image, rng)
     short = rng.integers(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)
     scale = short / min(image.size)
-    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), Image.BILINEAR)
+    resample = Image.BICUBIC if scale > 1 else Image.BILINEAR if rng.random() < 0.5 else Image.LANCZOS
+    image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))), resample)
+    image = blur_or_sharpen(image, rng)
+    if rng.random() < C.EQUALISE_NOISE_PROBABILITY:
+        image = add_noise(image, rng)
     if rng.random() >= C.EQUALISE_JPEG_PROBABILITY:
         return image, 100
     quality = int(rng.integers(C.EQUALISE_JPEG_QUALITY[0], C.EQUALISE_JPEG_QUALITY[1] + 1))
@@ -33,6 +38,22 @@ def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image,
     image.save(buffer, format="JPEG", quality=quality)
     buffer.seek(0)
     return Image.open(buffer).convert("RGB"), quality
+
+
+def blur_or_sharpen(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """A Gaussian blur, or else sometimes an unsharp mask, or neither."""
+    if rng.random() < C.EQUALISE_BLUR_PROBABILITY:
+        return image.filter(ImageFilter.GaussianBlur(float(rng.uniform(*C.EQUALISE_BLUR_SIGMA))))
+    if rng.random() < C.EQUALISE_SHARPEN_PROBABILITY:
+        return image.filter(ImageFilter.UnsharpMask(radius=2, percent=int(rng.integers(*C.EQUALISE_SHARPEN_PERCENT)), threshold=2))
+    return image
+
+
+def add_noise(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Gaussian noise of a random strength, like a small sensor's, clipped to 8 bits."""
+    pixels = np.asarray(image, dtype=np.float32)
+    pixels = pixels + rng.normal(0.0, rng.uniform(*C.EQUALISE_NOISE_SIGMA), pixels.shape).astype(np.float32)
+    return Image.fromarray(np.clip(pixels + 0.5, 0, 255).astype(np.uint8))
 
 
 def jitter_colour(image: Image.Image, rng: np.random.Generator) -> Image.Image:
@@ -54,8 +75,15 @@ def mix_items(records: pd.DataFrame, sbi_weight: float, sbi_sources: set[str]) -
     items = records.assign(record=np.arange(len(records)), sbi=False)
     if sbi_weight > 0:
         real = items[(items["label"] == C.REAL_INDEX) & (items["landmarks"] != "") & items["source"].isin(sbi_sources)]
-        items = pd.concat([items, real.assign(sbi=True, label=C.FAKE_INDEX, source=C.SBI_SOURCE)], ignore_index=True)
+        items = pd.concat([items, real.assign(sbi=True, label=C.FAKE_INDEX, source=C.SBI_SOURCE, tag=C.SBI_SOURCE,
+                                              family="swap")], ignore_index=True)
     return items.reset_index(drop=True)
+
+
+def kind_targets(items: pd.DataFrame) -> torch.Tensor:
+    """Index into C.KIND_NAMES of each item's family, -1 for reals and fakes of no known kind (ignored by the loss)."""
+    families = items["family"] if "family" in items else pd.Series([""] * len(items))
+    return torch.tensor([C.KIND_NAMES.index(f) if f in C.KIND_NAMES else -1 for f in families], dtype=torch.long)
 
 
 def sampling_weights(items: pd.DataFrame, source_weights: dict[str, float]) -> np.ndarray:
@@ -77,6 +105,7 @@ class MixDataset(Dataset):
         self.items = mix_items(records.reset_index(drop=True), sbi_weight, sbi_sources or set(records["source"]))
         self.transform, self.train, self.seed = transform, train, seed
         self.samples = list(zip(self.items["file"], self.items["label"]))  # (path, label) as FaceFolderDataset
+        self.kinds = kind_targets(self.items)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -102,9 +131,9 @@ class MixDataset(Dataset):
             tensor, label = None, int(self.items["label"].iloc[item])
         return Sample(tensor, label, item, str(self.items["crop"].iloc[item]))
 
-    def sources(self, indices) -> np.ndarray:
-        """Source names of item indices (as collected by engine.collect_logits)."""
-        return self.items["source"].to_numpy()[np.asarray(indices, dtype=np.int64)]
+    def sources(self, indices, column: str = "source") -> np.ndarray:
+        """Source names (or another column: tag, family) of item indices (as collected by engine.collect_logits)."""
+        return self.items[column].to_numpy()[np.asarray(indices, dtype=np.int64)]
 
     def class_counts(self) -> dict[str, int]:
         """Number of examples per class name (pseudo-fakes included)."""
@@ -113,6 +142,14 @@ class MixDataset(Dataset):
     def source_counts(self) -> dict[str, int]:
         """Number of examples per source."""
         return {str(k): int(v) for k, v in self.items["source"].value_counts().sort_index().items()}
+
+
+def split_dataset(records: pd.DataFrame, mix, split: str, transform: Callable[[Image.Image], torch.Tensor],
+                  train: bool, seed: int) -> MixDataset:
+    """The examples of one split of a mix. The Wild split gets no pseudo-fakes: self-blending is no held-out source."""
+    sbi_weight = 0.0 if split == C.WILD_SPLIT else mix.sbi_weight
+    return MixDataset(records[records["split"] == split], transform, train, seed, sbi_weight,
+                      {s.name for s in mix.sources if s.sbi})
 
 
 class MixSampler(Sampler[int]):

@@ -1,6 +1,6 @@
 """Package a trained checkpoint for serving: `python -m training.package --checkpoint best.pt --data-dir DIR --output models/NAME.pt`.
 
-Refits the temperature on the Validation split with the current calibration rules, optionally stores fp16 weights
+Refits the temperature (and the kind head's) on the Validation split (and the Wild split of a mix) with the current calibration rules, optionally stores fp16 weights
 (half the size), checks that the packaged file scores Validation as the original does, and writes it atomically
 without optimizer state.
 """
@@ -21,11 +21,15 @@ from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
 from pipeline.errors import UserError
 
 from .cli import ArgumentParser, run_command
+from .crops import mix_records
 from .data import collate_samples
 from .distributed import DistributedContext
 from .engine import collect_logits
 from .evaluate import evaluation_dataset
+from pipeline.scoring import class_logits, kind_logits
+
 from .metrics import compute_metrics, fake_probability, fit_temperature
+from .mix import load_mix
 from .mixdata import MixDataset
 
 logger = logging.getLogger(__name__)
@@ -43,21 +47,35 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     parser.add_argument("--output", type=Path, required=True, help="packaged checkpoint to write, e.g. models/NAME.pt (required)")
     parser.add_argument("--half", action="store_true", help="store fp16 weights (default fp32)")
-    parser.add_argument("--max-false-fake-rate", type=float, default=None, help="raise the decision threshold (never below 0.5) until at most this share of the Validation reals of every real source is called fake (default: keep 0.5)")
+    parser.add_argument("--max-false-fake-rate", type=float, default=None, help="raise the decision threshold (never below 0.5) until at most this share of the calibration reals of every real source is called fake (default: keep 0.5)")
+    parser.add_argument("--splits", nargs="+", choices=C.MIX_SPLITS, default=None, help="splits that fit the temperature and the threshold (default: Validation, and Wild when the data mix holds one)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     parser.add_argument("--workers", type=int, default=2, help="data-loading processes (default 2)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
 
 
-def validation_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-    """Logits, labels and source names (one source for a Kaggle folder) of a model on the Validation split, with
-    the checkpoint's own preprocessing."""
-    dataset = evaluation_dataset(argparse.Namespace(**{**vars(args), "split": "Validation"}), meta, data_dir)
-    loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
-    logits, labels, indices, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description="validation")
-    sources = dataset.sources(indices) if isinstance(dataset, MixDataset) else np.full(len(labels), "data")
-    return logits, labels, sources
+def calibration_logits(model, meta, data_dir: Path, args) -> tuple[torch.Tensor, torch.Tensor, np.ndarray, torch.Tensor]:
+    """Logits, labels, source names (one source for a Kaggle folder) and kind targets (-1 where unknown) of a model
+    on the calibration splits, with the checkpoint's own preprocessing."""
+    parts = []
+    for split in args.splits:
+        dataset = evaluation_dataset(argparse.Namespace(**{**vars(args), "split": split}), meta, data_dir)
+        loader = DataLoader(dataset, batch_size=args.batch_size, num_workers=args.workers, collate_fn=collate_samples)
+        logits, labels, indices, _ = collect_logits(model, loader, torch.device("cpu"), DistributedContext(), description=split)
+        mix = isinstance(dataset, MixDataset)
+        parts.append((logits, labels, dataset.sources(indices) if mix else np.full(len(labels), "data"),
+                      dataset.kinds[indices] if mix else torch.full((len(labels),), -1)))
+    return (torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts]), np.concatenate([p[2] for p in parts]),
+            torch.cat([p[3] for p in parts]))
+
+
+def default_splits(args) -> list[str]:
+    """Validation, plus Wild when the data mix holds sources out."""
+    if args.data_mix is None:
+        return ["Validation"]
+    records = mix_records(load_mix(args.data_mix), args.crop_cache)
+    return ["Validation"] + ([C.WILD_SPLIT] if (records["split"] == C.WILD_SPLIT).any() else [])
 
 
 def fit_threshold(real_probabilities: np.ndarray, max_false_fake_rate: float, sources: np.ndarray | None = None) -> float:
@@ -81,28 +99,37 @@ def package(args: argparse.Namespace) -> int:
         raise UserError("Give exactly one of --data-dir and --data-mix")
     if args.output.resolve() == args.checkpoint.resolve():
         raise UserError("--output must differ from --checkpoint (the trained file is kept as it is)")
+    if args.data_mix is None and args.splits and args.splits != ["Validation"]:
+        raise UserError("--splits other than Validation need --data-mix")
+    args.splits = args.splits or default_splits(args)
     model, meta = load_checkpoint(args.checkpoint)
-    logits, labels, sources = validation_logits(model, meta, args.data_dir, args)
-    meta.temperature = fit_temperature(logits, labels)
+    logits, labels, sources, kinds = calibration_logits(model, meta, args.data_dir, args)
+    meta.temperature = fit_temperature(class_logits(logits), labels)
+    if meta.kind_names and bool((kinds >= 0).any()):
+        meta.kind_temperature = fit_temperature(kind_logits(logits)[kinds >= 0], kinds[kinds >= 0])
     probabilities = fake_probability(logits, meta.temperature)
     if args.max_false_fake_rate is not None:
         real = labels.numpy() == C.REAL_INDEX
         meta.threshold = fit_threshold(probabilities[real], args.max_false_fake_rate, sources[real])
     metrics = compute_metrics(labels.numpy(), probabilities, meta.threshold)
-    meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(logits / meta.temperature, labels)),
+    meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(class_logits(logits) / meta.temperature, labels)),
                     **{f"val_{k}": v for k, v in metrics.items()}}
-    meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint)}
+    meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint),
+                   "calibration_splits": list(args.splits)}
     save_checkpoint(args.output, model, meta, half=args.half)
 
     packaged, packaged_meta = load_checkpoint(args.output)
-    packaged_logits, _, _ = validation_logits(packaged, packaged_meta, args.data_dir, args)
+    packaged_logits, _, _, _ = calibration_logits(packaged, packaged_meta, args.data_dir, args)
     packaged_accuracy = compute_metrics(labels.numpy(), fake_probability(packaged_logits, meta.temperature),
                                         meta.threshold)["accuracy"]
     if metrics["accuracy"] - packaged_accuracy > MAX_ACCURACY_DROP:
         args.output.unlink()
         raise UserError(f"fp16 weights lose {metrics['accuracy'] - packaged_accuracy:.4f} Validation accuracy; package without --half")
-    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB, temperature {meta.temperature:.3f}, threshold {meta.threshold:.3f}, "
-          f"Validation accuracy {metrics['accuracy']:.4f} (packaged {packaged_accuracy:.4f}), AUC {metrics['auc']:.4f}")
+    kind = f", kind temperature {meta.kind_temperature:.3f}" if meta.kind_names else ""
+    splits = " + ".join(args.splits)
+    print(f"{args.output}: {args.output.stat().st_size / 1e6:.1f} MB, temperature {meta.temperature:.3f}{kind}, "
+          f"threshold {meta.threshold:.3f} (fitted on {splits}), {splits} accuracy {metrics['accuracy']:.4f} "
+          f"(packaged {packaged_accuracy:.4f}), AUC {metrics['auc']:.4f}")
     return C.EXIT_OK
 
 

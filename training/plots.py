@@ -40,11 +40,10 @@ def plot_training_curves(summary: pd.DataFrame, path: Path) -> Path:
     return save_figure(figure, path)
 
 
-def plot_confusion_matrix(matrix: np.ndarray, title: str, path: Path) -> Path:
-    """Seaborn heatmap of a 2x2 confusion matrix with counts."""
+def plot_confusion_matrix(matrix: np.ndarray, title: str, path: Path, names=C.CLASS_NAMES) -> Path:
+    """Seaborn heatmap of a confusion matrix with counts (rows true, columns predicted)."""
     figure, ax = plt.subplots(figsize=(4.6, 4))
-    sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=False,
-                xticklabels=C.CLASS_NAMES, yticklabels=C.CLASS_NAMES, ax=ax)
+    sns.heatmap(matrix, annot=True, fmt="d", cmap="Blues", cbar=False, xticklabels=names, yticklabels=names, ax=ax)
     ax.set(title=title, xlabel="predicted", ylabel="true")
     return save_figure(figure, path)
 

@@ -43,7 +43,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--models", nargs="+", default=["efficientnet_b0", "resnet50"], help="architectures (default efficientnet_b0 resnet50)")
     parser.add_argument("--epochs", nargs="+", type=int, default=[2, 4, 8], help="epoch counts to compare (default 2 4 8)")
     parser.add_argument("--weights", nargs="*", default=[], metavar="MODEL=FILE", help="local ImageNet weights per model (default none)")
-    parser.add_argument("--split", choices=C.SPLITS, default="Test", help="split the report compares on (default Test)")
+    parser.add_argument("--split", choices=C.MIX_SPLITS, default="Test", help="split the report compares on (default Test)")
     parser.add_argument("--output-dir", type=Path, default=Path("runs/sweep"), help="sweep folder (default runs/sweep)")
     parser.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
     parser.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side (default {C.DEFAULT_IMAGE_SIZE})")

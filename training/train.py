@@ -21,6 +21,7 @@ from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
 from pipeline.errors import CheckpointError, UserError
 from pipeline.models import ARCHITECTURES, create_model
+from pipeline.scoring import class_logits, kind_logits
 
 from .cli import ArgumentParser, resolve_device, run_command
 from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
@@ -29,7 +30,7 @@ from .engine import collect_logits, train_one_epoch
 from .crops import mix_records
 from .metrics import compute_metrics, fake_probability, fit_temperature
 from .mix import load_mix
-from .mixdata import MixDataset, MixSampler, sampling_weights
+from .mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
 from .per_source import per_source_metrics, worst_source_auc
 from .plots import plot_training_curves
 
@@ -37,9 +38,10 @@ logger = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = [
     "epoch", "train_loss", "val_loss", "val_accuracy", "val_precision", "val_recall", "val_f1", "val_auc",
-    "val_eer", "val_worst_source_auc", "temperature", "lr", "epoch_time_s", "train_images_per_s", "skipped_files",
+    "val_eer", "val_worst_source_auc", "wild_auc", "wild_mean_source_auc", "wild_worst_source_auc", "wild_kind_accuracy",
+    "temperature", "lr", "epoch_time_s", "train_images_per_s", "skipped_files",
 ]
-BEST_METRICS = ("auc", "accuracy", "f1", "loss", "worst_source_auc")
+BEST_METRICS = ("auc", "accuracy", "f1", "loss", "worst_source_auc", "wild_mean_source_auc", "wild_worst_source_auc")
 
 
 def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
@@ -58,13 +60,14 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="resnet50", help=f"architecture: {', '.join(sorted(ARCHITECTURES))} (default resnet50)")
     model.add_argument("--weights", type=Path, default=None, help="local ImageNet .pth for the backbone (default: random init)")
+    model.add_argument("--no-kind-head", action="store_true", help="with --data-mix: no second head for the kind of fake (default: a kind head when the mix names families)")
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", type=int, default=8, help="total epochs (default 8)")
     optim.add_argument("--batch-size", type=int, default=64, help="images per batch per rank (default 64)")
     optim.add_argument("--lr", type=float, default=1e-3, help="peak AdamW learning rate (default 1e-3)")
     optim.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (default 0.05)")
     optim.add_argument("--warmup-epochs", type=float, default=1.0, help="linear warm-up before cosine decay (default 1)")
-    optim.add_argument("--best-metric", choices=BEST_METRICS, default=None, help="Validation metric that picks best.pt; ties go to lower loss (default auc, worst_source_auc with --data-mix)")
+    optim.add_argument("--best-metric", choices=BEST_METRICS, default=None, help="metric that picks best.pt; ties go to lower loss (default auc; with --data-mix wild_mean_source_auc when the mix holds a Wild split, else worst_source_auc)")
     speed = parser.add_argument_group("speed")
     speed.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
     speed.add_argument("--amp", choices=("bf16", "fp16"), default=None, help="mixed precision on CUDA (default off)")
@@ -123,8 +126,6 @@ def validate_args(args: argparse.Namespace) -> None:
         raise UserError("Give exactly one of --data-dir and --data-mix")
     if args.data_mix is None and (args.leave_out or args.samples_per_epoch):
         raise UserError("--leave-out and --samples-per-epoch need --data-mix")
-    if args.best_metric is None:
-        args.best_metric = "worst_source_auc" if args.data_mix else "auc"
     for name in ("epochs", "batch_size", "image_size", "samples_per_epoch"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
@@ -137,24 +138,52 @@ def validate_args(args: argparse.Namespace) -> None:
 
 
 def build_datasets(args: argparse.Namespace, context: DistributedContext):
-    """(train set, validation set, train sampler or None) from --data-dir or --data-mix."""
+    """(train set, validation set, Wild set or None, train sampler or None) from --data-dir or --data-mix."""
     train_transform = build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale)
     if args.data_mix is None:
         return (FaceFolderDataset(split_dir(args.data_dir, "Train"), train_transform),
-                FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size)), None)
+                FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size)),
+                None, None)
     mix = load_mix(args.data_mix).without(args.leave_out)
     records = mix_records(mix, args.crop_cache)
-    sbi_sources = {s.name for s in mix.sources if s.sbi}
-    train_set = MixDataset(records[records["split"] == "Train"], train_transform, True, args.seed + context.rank,
-                           mix.sbi_weight, sbi_sources)
-    val_set = MixDataset(records[records["split"] == "Validation"], build_transforms(False, args.image_size), False,
-                         args.seed, mix.sbi_weight, sbi_sources)
+
+    def split_set(split: str, train: bool, seed: int):
+        transform = train_transform if train else build_transforms(False, args.image_size)
+        return split_dataset(records, mix, split, transform, train, seed)
+
+    train_set, val_set = split_set("Train", True, args.seed + context.rank), split_set("Validation", False, args.seed)
+    wild_set = split_set(C.WILD_SPLIT, False, args.seed) if (records["split"] == C.WILD_SPLIT).any() else None
     weights = {s.name: s.weight for s in mix.sources} | {C.SBI_SOURCE: mix.sbi_weight}
     sampler = MixSampler(sampling_weights(train_set.items, weights), args.samples_per_epoch or len(train_set),
                          args.seed + context.rank)
     if context.is_main:
-        logger.info("Mix %s: Train %s, Validation %s", args.data_mix, train_set.source_counts(), val_set.source_counts())
-    return train_set, val_set, sampler
+        logger.info("Mix %s: Train %s, Validation %s, Wild %s", args.data_mix, train_set.source_counts(),
+                    val_set.source_counts(), wild_set.source_counts() if wild_set else {})
+    return train_set, val_set, wild_set, sampler
+
+
+def wants_kind_head(args: argparse.Namespace, train_set) -> bool:
+    """A kind head is trained on a mix whose Train split has fakes of a known family, unless --no-kind-head."""
+    return not args.no_kind_head and isinstance(train_set, MixDataset) and bool((train_set.kinds >= 0).any())
+
+
+def wild_metrics(model, wild_loader, wild_set, device, args, temperature: float) -> dict[str, float]:
+    """AUC over the Wild split, the mean and lowest AUC of its fake sources, and the kind head's accuracy on its
+    fakes of a known kind (NaN without a kind head)."""
+    logits, labels, indices, _ = collect_logits(model, wild_loader, device, DistributedContext(), args.amp,
+                                                args.channels_last, description="wild")
+    probabilities = fake_probability(logits, temperature)
+    table = per_source_metrics(wild_set.sources(indices), labels.numpy(), probabilities)
+    logger.info("Wild by source:\n%s", table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    fake_aucs = table.loc[table["class"] == C.CLASS_NAMES[C.FAKE_INDEX], "auc"].dropna()
+    kinds = wild_set.kinds[indices]
+    known = kinds >= 0
+    kind_accuracy = math.nan
+    if kind_logits(logits).shape[-1] and bool(known.any()):
+        kind_accuracy = float((kind_logits(logits)[known].argmax(-1) == kinds[known]).float().mean())
+    return {"wild_auc": compute_metrics(labels.numpy(), probabilities)["auc"],
+            "wild_mean_source_auc": float(fake_aucs.mean()) if len(fake_aucs) else math.nan,
+            "wild_worst_source_auc": worst_source_auc(table), "wild_kind_accuracy": kind_accuracy}
 
 
 def validation_worst_auc(val_set, indices, labels, logits, temperature: float) -> float:
@@ -224,17 +253,24 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
     seed_everything(args.seed + context.rank)
     torch.backends.cudnn.benchmark = True
 
-    train_set, val_set, train_sampler = build_datasets(args, context)
+    train_set, val_set, wild_set, train_sampler = build_datasets(args, context)
+    if args.best_metric is None:
+        args.best_metric = "auc" if not args.data_mix else "wild_mean_source_auc" if wild_set else "worst_source_auc"
+    if args.best_metric.startswith("wild_") and wild_set is None:
+        raise UserError(f"--best-metric {args.best_metric} needs a data mix with a Wild split (sources with `wild:`)")
     run_dir, resume = prepare_run_dir(args)
     if context.is_main:
         logger.info("Train %s, Validation %s -> %s", train_set.class_counts(), val_set.class_counts(), run_dir)
 
-    model = create_model(args.model, weights=args.weights).to(device)
+    kind_names = list(C.KIND_NAMES) if wants_kind_head(args, train_set) else []
+    kind_targets = train_set.kinds if kind_names else None
+    model = create_model(args.model, num_classes=len(C.CLASS_NAMES) + len(kind_names), weights=args.weights).to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     train_loader = build_loader(train_set, args, True, device, context, train_sampler)
     val_loader = build_loader(val_set, args, False, device, context)
+    wild_loader = build_loader(wild_set, args, False, device, DistributedContext()) if wild_set else None
     steps_per_epoch = len(train_loader)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, warmup_cosine(args.epochs * steps_per_epoch, int(args.warmup_epochs * steps_per_epoch))
@@ -276,17 +312,21 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
         lr = optimizer.param_groups[0]["lr"]
         stats = train_one_epoch(
             train_model, train_loader, optimizer, scheduler, device, context, args.amp, scaler,
-            args.channels_last, description=f"epoch {epoch}/{args.epochs}",
+            args.channels_last, description=f"epoch {epoch}/{args.epochs}", kind_targets=kind_targets,
         )
         logits, labels, indices, val_stats = collect_logits(model, val_loader, device, context, args.amp, args.channels_last)
-        temperature = fit_temperature(logits, labels)
+        temperature = fit_temperature(class_logits(logits), labels)
         metrics = compute_metrics(labels.numpy(), fake_probability(logits, temperature))
         worst = validation_worst_auc(val_set, indices, labels, logits, temperature)
-        if not math.isnan(worst):  # NaN would make checkpoint metadata unequal to itself
-            metrics["worst_source_auc"] = worst
+        wild = dict.fromkeys(("wild_auc", "wild_mean_source_auc", "wild_worst_source_auc", "wild_kind_accuracy"), math.nan)
+        if wild_loader is not None and context.is_main:
+            wild = wild_metrics(model, wild_loader, wild_set, device, args, temperature)
+        # NaN would make checkpoint metadata unequal to itself
+        metrics |= {k: v for k, v in {"worst_source_auc": worst, **wild}.items() if not math.isnan(v)}
         row = {
             "epoch": epoch, "train_loss": stats.loss, "val_loss": val_stats.loss,
-            **{f"val_{k}": v for k, v in metrics.items()}, "val_worst_source_auc": worst, "temperature": temperature, "lr": lr,
+            **{f"val_{k}": v for k, v in metrics.items() if not k.startswith("wild_")}, **wild,
+            "val_worst_source_auc": worst, "temperature": temperature, "lr": lr,
             "epoch_time_s": stats.seconds, "train_images_per_s": stats.images_per_second,
             "skipped_files": len(set(stats.skipped) | set(val_stats.skipped)),
         }
@@ -295,7 +335,8 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
         best_score = max(score, best_score)
         if context.is_main:
             _finish_epoch(run_dir, model, args, config, row, metrics, val_stats.loss, temperature,
-                          is_best, best_score, optimizer, scheduler, scaler, stats.skipped + val_stats.skipped)
+                          is_best, best_score, optimizer, scheduler, scaler, stats.skipped + val_stats.skipped,
+                          kind_names)
         barrier(context)
     if context.is_main:
         print(f"Run folder: {run_dir}")
@@ -303,7 +344,7 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
 
 
 def _finish_epoch(run_dir, model, args, config, row, metrics, val_loss, temperature, is_best, best_score,
-                  optimizer, scheduler, scaler, skipped) -> None:
+                  optimizer, scheduler, scaler, skipped, kind_names) -> None:
     """Log the epoch, append summary.csv, redraw plots and write checkpoints (rank 0 only)."""
     epoch = row["epoch"]
     if skipped:
@@ -316,8 +357,9 @@ def _finish_epoch(run_dir, model, args, config, row, metrics, val_loss, temperat
     append_summary(run_dir / "summary.csv", row)
     plot_training_curves(pd.read_csv(run_dir / "summary.csv"), run_dir / "curves.png")
     meta = CheckpointMeta(
-        architecture=args.model, image_size=args.image_size, temperature=temperature, epoch=epoch,
-        metrics={"val_loss": val_loss, **{f"val_{k}": v for k, v in metrics.items()}}, config=config,
+        architecture=args.model, image_size=args.image_size, temperature=temperature, epoch=epoch, kind_names=kind_names,
+        metrics={"val_loss": val_loss, **{k if k.startswith("wild_") else f"val_{k}": v for k, v in metrics.items()}},
+        config=config,
     )
     if is_best:
         save_checkpoint(run_dir / "best.pt", model, meta)
