@@ -136,3 +136,7 @@ class Scorer:
         """Class name for a calibrated probability, using the checkpoint's threshold."""
         index = C.FAKE_INDEX if probability_fake >= self.meta.threshold else C.REAL_INDEX
         return self.meta.class_names[index]
+
+    def kind(self, probability_fake: float, kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
+        """`kind` and `kind_probabilities` as answers give them (kind_fields at the checkpoint's threshold)."""
+        return kind_fields(probability_fake, self.meta.threshold, kind_probabilities)
