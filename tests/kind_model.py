@@ -1,7 +1,7 @@
 """A checkpoint with a kind head whose answers are known in advance: every image is fake (P 0.95), and its kind is
 read from its dominant colour channel (red: gan, green: diffusion, blue: swap).
 
-    python -m tests.kind_model MODEL_DIR   # writes MODEL_DIR/kinds.pt (the browser test serves it)
+    python -m tests.kind_model MODEL_DIR [--images DIR]   # MODEL_DIR/kinds.pt, and DIR/{gan,diffusion,swap}.png
 
 A resnet18 whose convolutions pass the first three channels through unchanged (the stem and each down-sampling
 shortcut copy them, the residual branches add nothing), so the pooled features hold the image's mean R, G and B.
@@ -71,11 +71,17 @@ def kind_image(kind: str, size: int = 160) -> Image.Image:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write MODEL_DIR/kinds.pt."""
+    """Write MODEL_DIR/kinds.pt and, with --images, one image of each kind (the browser test's uploads)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", type=Path, help="folder to write kinds.pt into")
+    parser.add_argument("--images", type=Path, default=None, help="folder to write gan.png, diffusion.png and "
+                        "swap.png into (default none)")
     args = parser.parse_args(argv)
-    print(write_kind_checkpoint(args.model_dir / "kinds.pt"))
+    write_kind_checkpoint(args.model_dir / "kinds.pt")
+    if args.images:
+        args.images.mkdir(parents=True, exist_ok=True)
+        for kind in KIND_COLOURS:
+            kind_image(kind, 320).save(args.images / f"{kind}.png")
     return 0
 
 
