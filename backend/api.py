@@ -55,6 +55,11 @@ def frames_option(maximum: int, default: int) -> int:
     return int(raw)
 
 
+def crop_scale(config: Any) -> float | None:
+    """FLASK_CROP_SCALE when set (one crop scale for every model), else None: each model's own."""
+    return float(config["CROP_SCALE"]) if config["CROP_SCALE"] else None
+
+
 @bp.post("/predict")
 def predict():
     """Classify an uploaded image or clip as real or fake (see /openapi.json)."""
@@ -72,7 +77,7 @@ def predict():
         # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
         predictor = state().registry.get(model_name)
         try:
-            result = predict_clip(info, sampled, predictor, detector, explain, float(config["CROP_SCALE"]),
+            result = predict_clip(info, sampled, predictor, detector, explain, crop_scale(config),
                                   str(config["TRACK_AGGREGATION"]))
         except VideoProblem as problem:  # frames decode lazily: a clip with no decodable frame fails here
             raise as_api_problem(problem) from None
@@ -80,7 +85,7 @@ def predict():
         check_image_size(data, int(config["IMAGE_MAX_BYTES"]))
         image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
                               int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
-        result = run_prediction(image, state().registry.get(model_name), detector, explain, float(config["CROP_SCALE"]))
+        result = run_prediction(image, state().registry.get(model_name), detector, explain, crop_scale(config))
     if config["PROVENANCE"]:
         result["provenance"] = read_provenance(data, load_trust_anchors(config["PROVENANCE_TRUST_ANCHORS"]),
                                                float(config["PROVENANCE_TIMEOUT_S"]))

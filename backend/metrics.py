@@ -101,7 +101,7 @@ def install_metrics(app: Flask, state: Any) -> None:
     if state.detector is not None:
         state.detector.detect = timed(state.detector.detect, "detect")
     for name, scorer in state.registry.classifiers.items():
-        scorer.probabilities = timed(scorer.probabilities, "classify")
+        scorer.scores = timed(scorer.scores, "classify")
         MODEL_INFO.labels(name, scorer.version, type(scorer).__name__).set(1)
     app.before_request(start_timer)
     app.after_request(record_request)

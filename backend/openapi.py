@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from pipeline import constants as C
+
 from .openapi_ops import with_operations
 
 NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
@@ -13,11 +15,25 @@ LABEL = {"type": "string", "enum": ["real", "fake"]}
 SECONDS = {"type": "number", "minimum": 0}
 SIZE = {"type": "object", "required": ["width", "height"], "additionalProperties": False,
         "properties": {"width": {"type": "integer", "minimum": 1}, "height": {"type": "integer", "minimum": 1}}}
-COMMON_REQUIRED = ["media", "label", "probability_fake", "threshold", "model", "faces", "face_detected", "image",
-                   "latency_ms"]
+SHOWN_WHEN = (f"Null when the verdict is neither fake nor uncertain (probability_fake below "
+              f"{C.UNCERTAIN_FRACTION} x threshold) or the model has no kind head (GET /models lists its kinds).")
+KIND_PROPERTIES: dict = {
+    "kind": {"type": ["string", "null"], "enum": [*C.KIND_NAMES, None],
+             "description": "The most likely kind of fake: 'gan' or 'diffusion' (fully generated) or 'swap' (a face "
+                            "swapped or re-animated onto a real photo or video). The model's guess, not proof. "
+                            + SHOWN_WHEN},
+    "kind_probabilities": {
+        "type": ["object", "null"], "required": list(C.KIND_NAMES), "additionalProperties": False,
+        "properties": {name: NUMBER_0_1 for name in C.KIND_NAMES},
+        "description": "Calibrated P(kind | fake) of each kind (they sum to 1). " + SHOWN_WHEN},
+}
+KIND_REQUIRED = list(KIND_PROPERTIES)
+COMMON_REQUIRED = ["media", "label", "probability_fake", *KIND_REQUIRED, "threshold", "model", "faces",
+                   "face_detected", "image", "latency_ms"]
 COMMON_PROPERTIES: dict = {
     "label": {**LABEL, "description": "Verdict of the image: that of its most likely fake face."},
     "probability_fake": {**NUMBER_0_1, "description": "Calibrated probability that the image is fake."},
+    **KIND_PROPERTIES,
     "threshold": {**NUMBER_0_1, "description": "probability_fake >= threshold means 'fake'."},
     "model": {"type": "object", "required": ["name", "version"], "additionalProperties": False,
               "properties": {"name": {"type": "string"},
@@ -112,6 +128,10 @@ SCHEMAS: dict[str, Any] = {
             "label": {**LABEL, "description": "Verdict of the clip: that of its most likely fake face track."},
             "probability_fake": {**NUMBER_0_1, "description": "The most-fake track's P(fake): the mean of the "
                                                               "most-fake half of its frames' calibrated P(fake)."},
+            "kind": {**KIND_PROPERTIES["kind"], "description": "The most-fake track's kind (see Track.kind)."},
+            "kind_probabilities": {**KIND_PROPERTIES["kind_probabilities"],
+                                   "description": "The most-fake track's P(kind | fake); without faces, the mean "
+                                                  "over the frames that make probability_fake. " + SHOWN_WHEN},
             "faces": {"type": "array", "items": {"$ref": "#/components/schemas/Face"},
                       "description": "The faces of the deciding frame (boxes in video pixels)."},
             "image": {**SIZE, "description": "The video's frame size."},
@@ -136,12 +156,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "Track": {
         "type": "object",
-        "required": ["id", "probability_fake", "label", "thumbnail_jpeg", "frames"],
+        "required": ["id", "probability_fake", "label", *KIND_REQUIRED, "thumbnail_jpeg", "frames"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer", "minimum": 1},
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
+            "kind": KIND_PROPERTIES["kind"],
+            "kind_probabilities": {**KIND_PROPERTIES["kind_probabilities"],
+                                   "description": "The mean P(kind | fake) of the sightings that make the track's "
+                                                  "probability_fake (its most-fake half). " + SHOWN_WHEN},
             "thumbnail_jpeg": {"type": "string", "contentEncoding": "base64", "contentMediaType": "image/jpeg",
                                "description": "The track's most-fake face crop, at most 96 px."},
             "frames": {"type": "array", "minItems": 1, "items": {
@@ -152,13 +176,14 @@ SCHEMAS: dict[str, Any] = {
     **PROVENANCE_SCHEMAS,
     "Face": {
         "type": "object",
-        "required": ["box", "probability_fake", "label", "deciding", "detector_score", "landmarks"],
+        "required": ["box", "probability_fake", "label", *KIND_REQUIRED, "deciding", "detector_score", "landmarks"],
         "additionalProperties": False,
         "properties": {
-            "box": {**BOX, "description": "The square region around the face that was classified "
-                                          "(face box enlarged 2x, clipped to the image)."},
+            "box": {**BOX, "description": "The square region around the face that was classified (face box "
+                                          "enlarged by the model's crop scale, 2x by default, clipped to the image)."},
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
+            **KIND_PROPERTIES,
             "deciding": {"type": "boolean", "description": "True for the face that gave the image its verdict."},
             "detector_score": {**NUMBER_0_1, "description": "The face detector's confidence that this is a face."},
             "landmarks": {"type": "array", "minItems": 5, "maxItems": 5,
@@ -191,13 +216,16 @@ SCHEMAS: dict[str, Any] = {
     },
     "ModelInfo": {
         "type": "object",
-        "required": ["name", "architecture", "input_size", "threshold", "temperature", "metrics", "hash"],
+        "required": ["name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash"],
         "properties": {
             "name": {"type": "string"},
             "architecture": {"type": "string"},
             "input_size": {"type": "integer"},
             "threshold": {"type": "number"},
             "temperature": {"type": "number"},
+            "kinds": {"type": "array", "items": {"type": "string"},
+                      "description": "The kinds of fake its second head tells apart; empty: no kind head, and "
+                                     "answers carry kind null."},
             "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
             "hash": {"type": "string"},
         },

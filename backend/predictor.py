@@ -8,16 +8,17 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable
 
 import numpy as np
 from PIL import Image
 
 from pipeline import constants as C
-from pipeline.analysis import FaceCrops, analyse_clip, analyse_image
+from pipeline.analysis import ImageAnalysis, analyse_clip, analyse_image
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.scoring import CropsByScale, Scores, kind_fields
 from pipeline.video import ClipInfo, SampledFrame
 
 from .heatmap import heatmap_png
@@ -45,14 +46,24 @@ class Predictor:
     threshold: float
     members: list[Classifier | OnnxClassifier]
     explainer: GradCam | LazyGradCam
+    crop_scale: float = C.CROP_SCALE  # the explained model's: the answer's boxes and Grad-CAM's crop
 
-    def probabilities(self, images: Sequence[Image.Image]) -> np.ndarray:
-        """Calibrated P(fake) per image: the members' Classifier.probabilities, averaged."""
-        return np.mean([member.probabilities(images) for member in self.members], axis=0)
+    @property
+    def crop_scales(self) -> tuple[float, ...]:
+        """Every member's crop scale, once each, the explained model's first (faces are detected once)."""
+        return tuple(dict.fromkeys([self.crop_scale, *(float(m.meta.crop_scale) for m in self.members)]))
+
+    def score_crops(self, crops: CropsByScale) -> Scores:
+        """Each member's scores of the crops at its own scale (one pass each), averaged (Scores.mean)."""
+        return Scores.mean([member.score_crops(crops) for member in self.members])
 
     def label(self, probability_fake: float) -> str:
         """'fake' at or above the threshold, else 'real'."""
         return "fake" if probability_fake >= self.threshold else "real"
+
+    def kind(self, probability_fake: float, kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
+        """`kind` and `kind_probabilities`, shown for a fake or uncertain verdict of a model with a kind head."""
+        return kind_fields(probability_fake, self.threshold, kind_probabilities)
 
 
 @dataclass
@@ -121,6 +132,7 @@ class ModelRegistry:
                 "input_size": c.meta.image_size,
                 "threshold": float(c.meta.threshold),
                 "temperature": float(c.meta.temperature),
+                "kinds": list(c.meta.kind_names),
                 "metrics": {k: float(v) for k, v in (c.meta.metrics or {}).items()},
                 "hash": c.version,
             }
@@ -137,13 +149,13 @@ class ModelRegistry:
             members = [self.classifiers[n] for n in sorted(self.classifiers)]
             return Predictor(ENSEMBLE, "+".join(m.version for m in members),
                              float(np.mean([m.meta.threshold for m in members])), members,
-                             self.explainers[self.default])
+                             self.explainers[self.default], float(self.classifiers[self.default].meta.crop_scale))
         if name not in self.classifiers:
             raise ApiProblem(404, "unknown-model", "Unknown model", f"No model named {name!r} is loaded.",
                              known_models=self.names())
         classifier = self.classifiers[name]
         return Predictor(name, classifier.version, float(classifier.meta.threshold), [classifier],
-                         self.explainers[name])
+                         self.explainers[name], float(classifier.meta.crop_scale))
 
 
 def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Classifier | OnnxClassifier:
@@ -156,14 +168,16 @@ def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Class
         return classifier
 
 
-def face_entries(regions: FaceCrops, probabilities: np.ndarray, deciding: int | None, predictor: Predictor,
+def face_entries(analysis: ImageAnalysis, predictor: Predictor, deciding: int | None,
                  factor: float = 1.0) -> list[dict[str, Any]]:
     """The `faces` of an answer (empty without faces); boxes and landmarks scaled by `factor` to original pixels."""
+    regions, scores = analysis.regions, analysis.scores
     return [
         {"box": box.scaled(factor), "probability_fake": float(p), "label": predictor.label(float(p)),
+         **predictor.kind(float(p), scores.kind_probabilities(i)),
          "deciding": i == deciding, "detector_score": round(face.score, 4),
          "landmarks": [[round(x * factor, 1), round(y * factor, 1)] for x, y in face.landmarks]}
-        for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, probabilities))
+        for i, (box, face, p) in enumerate(zip(regions.boxes, regions.faces, scores.fake))
     ]
 
 
@@ -178,20 +192,24 @@ def explanation(predictor: Predictor, crop: Image.Image, box: list[int], label: 
     return {"heatmap_png": heatmap_png(cam, (box[2], box[3])), "box": box, "target": label, "note": None}
 
 
-def verdict(predictor: Predictor, media: str, probability_fake: float) -> dict[str, Any]:
-    """The fields every answer starts with: what was judged, the verdict, its probability, threshold and model."""
+def verdict(predictor: Predictor, media: str, probability_fake: float,
+            kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
+    """The fields every answer starts with: what was judged, the verdict, its probability, the kind of fake,
+    threshold and model."""
     return {"media": media, "label": predictor.label(probability_fake), "probability_fake": probability_fake,
+            **predictor.kind(probability_fake, kind_probabilities),
             "threshold": predictor.threshold, "model": {"name": predictor.name, "version": predictor.version}}
 
 
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
-            crop_scale: float = C.CROP_SCALE) -> dict[str, Any]:
-    """The /predict answer for a decoded RGB image (without latency_ms)."""
-    analysis = analyse_image(image, predictor.probabilities, detector, crop_scale)
+            crop_scale: float | None = None) -> dict[str, Any]:
+    """The /predict answer for a decoded RGB image (without latency_ms); crops at each model's own crop scale
+    unless `crop_scale` sets one for all."""
+    analysis = analyse_image(image, predictor, detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
-        **verdict(predictor, "image", analysis.probability_fake),
-        "faces": face_entries(regions, analysis.probabilities, deciding, predictor),
+        **verdict(predictor, "image", analysis.probability_fake, analysis.kind_probabilities),
+        "faces": face_entries(analysis, predictor, deciding),
         "face_detected": regions.face_detected,
         "image": {"width": image.width, "height": image.height},
     }
@@ -202,20 +220,19 @@ def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | N
 
 
 def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
-                 explain: bool, crop_scale: float = C.CROP_SCALE,
+                 explain: bool, crop_scale: float | None = None,
                  aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
     """The /predict answer for a clip's sampled frames (without latency_ms)."""
-    analysis = analyse_clip(frames, info.width, predictor.probabilities, detector, crop_scale, aggregation)
+    analysis = analyse_clip(frames, info.width, predictor, detector, crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
-    tracks = analysis.track_summaries(predictor.label)
+    tracks = analysis.track_summaries(predictor.label, predictor.kind)
     for track, scored in zip(tracks, analysis.tracks):
         best = scored.track.sightings[scored.deciding_sighting]
         track["thumbnail_jpeg"] = thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face])
     result: dict[str, Any] = {
-        **verdict(predictor, "video", analysis.probability_fake),
-        "faces": face_entries(deciding.regions, deciding.probabilities, region_index, predictor,
-                              analysis.factors[frame_index]),
+        **verdict(predictor, "video", analysis.probability_fake, analysis.kind_probabilities),
+        "faces": face_entries(deciding, predictor, region_index, analysis.factors[frame_index]),
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},
         "video": info.as_dict(len(analysis.times)),

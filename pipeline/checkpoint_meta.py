@@ -30,6 +30,11 @@ class CheckpointMeta:
     metrics: dict[str, float] = field(default_factory=dict)
     config: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A tuple saved by training and the list an ONNX file's JSON gives back are the same meta.
+        self.kind_names = list(self.kind_names)
+        self.crop_scale = float(self.crop_scale)
+
     @property
     def output_size(self) -> int:
         """Number of logits the model gives: the classes, then the kinds."""

@@ -131,6 +131,6 @@ class OnnxClassifier(Scorer):
                    metadata.get(VERSION_KEY, file_hash(path)), str(path))
 
     def logits(self, batch: Any) -> np.ndarray:
-        """Raw two-class logits for a preprocessed float32 NCHW batch (NumPy, or a CPU tensor)."""
+        """Raw logits (classes, then kinds) for a preprocessed float32 NCHW batch (NumPy, or a CPU tensor)."""
         (logits,) = self.session.run([OUTPUT_NAME], {INPUT_NAME: np.ascontiguousarray(batch, dtype=np.float32)})
         return logits

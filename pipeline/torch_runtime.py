@@ -37,6 +37,6 @@ class Classifier(Scorer):
 
     @torch.inference_mode()
     def logits(self, batch: np.ndarray | torch.Tensor) -> np.ndarray:
-        """Raw two-class logits for a preprocessed batch."""
+        """Raw logits (classes, then kinds) for a preprocessed batch."""
         inputs = batch.to(self.device) if isinstance(batch, torch.Tensor) else self.tensor(batch)
         return self.model(inputs).float().cpu().numpy()

@@ -88,13 +88,18 @@ def link_tracks(frames: Sequence[Sequence[Face]], threshold: float = C.TRACK_IOU
 
 def aggregate(probabilities: Sequence[float], method: str = "top_half_mean") -> float:
     """One P(fake) from several: the mean of the most-fake half (default), the plain mean, or the maximum."""
-    values = np.sort(np.asarray(probabilities, dtype=np.float64))[::-1]
+    return aggregated(probabilities, method)[0]
+
+
+def aggregated(probabilities: Sequence[float], method: str = "top_half_mean") -> tuple[float, list[int]]:
+    """aggregate's P(fake) and the indices of the probabilities it is the mean of (the most-fake half, all, or
+    the most-fake one), so the kind of fake can be read from the same sightings."""
+    values = np.asarray(probabilities, dtype=np.float64)
     if values.size == 0:
         raise ValueError("no probabilities to aggregate")
-    if method == "mean":
-        return float(values.mean())
-    if method == "max":
-        return float(values[0])
-    if method == "top_half_mean":
-        return float(values[: math.ceil(values.size / 2)].mean())
-    raise ValueError(f"Unknown aggregation {method!r}: choose one of {', '.join(TRACK_AGGREGATIONS)}")
+    order = np.argsort(-values, kind="stable")
+    counts = {"mean": values.size, "max": 1, "top_half_mean": math.ceil(values.size / 2)}
+    if method not in counts:
+        raise ValueError(f"Unknown aggregation {method!r}: choose one of {', '.join(TRACK_AGGREGATIONS)}")
+    used = order[: counts[method]]
+    return float(values[used].mean()), [int(i) for i in used]

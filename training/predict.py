@@ -25,12 +25,13 @@ from pipeline.torch_runtime import Classifier
 from pipeline.video import VideoProblem, read_clip, sniff_container
 
 from .cli import ArgumentParser, resolve_device, run_command
+from .scan_io import KIND_FIELDS, KIND_PROBABILITY_FIELDS
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = C.MODELS_DIR / f"{C.DEFAULT_MODEL_NAME}.pt"
-FIELDS = ["file", "media", "label", "probability_fake", "face_detected", "faces", "error", "provenance_verdict",
-          "provenance_source"]
+FIELDS = ["file", "media", "label", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "error",
+          "provenance_verdict", "provenance_source"]
 NO_PROVENANCE = {"provenance_verdict": None, "provenance_source": None}
 
 
@@ -107,38 +108,50 @@ def classify_blobs(scorer: Scorer, blobs: list[bytes], detector: FaceDetector | 
             if container:
                 verdicts[index] = clip_row(data, container, scorer, detector, frames)
                 continue
-            regions.append(face_crops(decode_image(data, decode_min_side), detector))
+            regions.append(face_crops(decode_image(data, decode_min_side), detector, scorer.crop_scales))
             images.append(index)
         except IMAGE_DECODE_ERRORS as error:
             verdicts[index] = failure("image", f"not a readable image ({error.__class__.__name__})")
         except VideoProblem as error:
             verdicts[index] = failure("video", error.detail)
-    for index, analysis in zip(images, score_regions(regions, scorer.probabilities)):
+    for index, analysis in zip(images, score_regions(regions, scorer)):
         probability = analysis.probability_fake
         verdicts[index] = {"media": "image", "label": scorer.label(probability).lower(),
-                           "probability_fake": round(probability, 6), "face_detected": analysis.regions.face_detected,
-                           "faces": len(analysis.regions.faces), "error": ""}
+                           "probability_fake": round(probability, 6),
+                           **kind_columns(scorer.kind(probability, analysis.kind_probabilities)),
+                           "face_detected": analysis.regions.face_detected, "faces": len(analysis.regions.faces),
+                           "error": ""}
     return [verdicts[index] for index in range(len(blobs))]
+
+
+def kind_columns(fields: dict) -> dict:
+    """The server's `kind` and `kind_probabilities` (Scorer.kind) as flat columns: `kind` and one
+    `kind_probability_<kind>` per kind (empty for a real verdict or a model without a kind head)."""
+    shown = fields["kind_probabilities"] or {}
+    return {"kind": fields["kind"], **{column: shown.get(name) for column, name in zip(KIND_PROBABILITY_FIELDS,
+                                                                                      C.KIND_NAMES)}}
 
 
 def failure(media: str | None, reason: str) -> dict:
     """The verdict fields of a file that could not be classified."""
-    return {"media": media, "label": "error", "probability_fake": None, "face_detected": None, "faces": None,
-            "error": reason}
+    return {"media": media, "label": "error", "probability_fake": None, **dict.fromkeys(KIND_FIELDS),
+            "face_detected": None, "faces": None, "error": reason}
 
 
 def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector | None, frames: int) -> dict:
     """The row of a clip: its verdict (most-fake track), its face tracks as `faces`, and, for JSON, the tracks."""
     info, sampled = read_clip(data, container, frames)
-    analysis = analyse_clip(sampled, info.width, scorer.probabilities, detector)
+    analysis = analyse_clip(sampled, info.width, scorer, detector)
 
     def label(probability: float) -> str:
         return scorer.label(probability).lower()  # the server's lower-case labels
 
     return {"media": "video", "label": label(analysis.probability_fake),
-            "probability_fake": round(analysis.probability_fake, 6), "face_detected": analysis.face_detected,
-            "faces": len(analysis.tracks), "error": "", "video": info.as_dict(len(analysis.times)),
-            "tracks": analysis.track_summaries(label), "timeline": analysis.timeline()}
+            "probability_fake": round(analysis.probability_fake, 6),
+            **kind_columns(scorer.kind(analysis.probability_fake, analysis.kind_probabilities)),
+            "face_detected": analysis.face_detected, "faces": len(analysis.tracks), "error": "",
+            "video": info.as_dict(len(analysis.times)), "tracks": analysis.track_summaries(label, scorer.kind),
+            "timeline": analysis.timeline()}
 
 
 def provenance_columns(data: bytes) -> dict[str, str]:
@@ -166,11 +179,13 @@ def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
         writer.writerows(rows)
     else:
         width = max(len("file"), *(len(r["file"]) for r in rows))
-        stream.write(f"{'file':<{width}}  {'label':<5}  {'provenance':<10}  probability_fake\n")
+        stream.write(f"{'file':<{width}}  {'label':<5}  {'kind':<9}  {'provenance':<10}  probability_fake\n")
         for r in rows:
             probability = "" if r["probability_fake"] is None else f"{r['probability_fake']:.4f}"
             origin = r.get("provenance_verdict") or "-"
-            stream.write(f"{r['file']:<{width}}  {r['label']:<5}  {origin:<10}  {probability or r['error']}\n")
+            kind = r.get("kind") or "-"
+            stream.write(f"{r['file']:<{width}}  {r['label']:<5}  {kind:<9}  {origin:<10}  "
+                         f"{probability or r['error']}\n")
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -18,8 +18,12 @@ LIST_EXTENSIONS = frozenset({".txt", ".lst"})
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "hdfs://", "abfs://")
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
 # One row per file; the first columns match training.predict's (file is `path` here).
-FIELDS = ["path", "media", "label", "probability_fake", "face_detected", "faces", "model", "model_version", "error",
-          "provenance_verdict", "provenance_source"]
+# The kind of fake (a model with a kind head, verdict fake or uncertain): the most likely kind, and P(kind | fake) in
+# one kind_probability_<kind> column per kind of pipeline.constants.KIND_NAMES; training.predict writes the same.
+KIND_PROBABILITY_FIELDS = [f"kind_probability_{name}" for name in C.KIND_NAMES]
+KIND_FIELDS = ["kind", *KIND_PROBABILITY_FIELDS]
+FIELDS = ["path", "media", "label", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "model",
+          "model_version", "error", "provenance_verdict", "provenance_source"]
 
 
 def is_remote(path: str) -> bool:
@@ -125,7 +129,8 @@ def arrow_schema():
     """The pyarrow schema of a result table (explicit, so all-null columns keep their type)."""
     import pyarrow as pa
 
-    types = {"probability_fake": pa.float64(), "face_detected": pa.bool_(), "faces": pa.int64()}
+    types = {"probability_fake": pa.float64(), "face_detected": pa.bool_(), "faces": pa.int64(),
+             **dict.fromkeys(KIND_PROBABILITY_FIELDS, pa.float64())}
     return pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
 
 

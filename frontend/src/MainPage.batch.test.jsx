@@ -112,11 +112,12 @@ describe('MainPage with several files', () => {
     const blob = made.mock.calls.at(-1)[0]
     expect(blob.type).toBe('text/csv;charset=utf-8')
     expect((await readBlob(blob)).split('\r\n')).toEqual([
-      'file,media,label,probability_fake,face_detected,faces_or_tracks,model,error',
-      '"a, b.jpg",image,real,0.04,true,1,mobilenet_v2-faces-gan,',
-      'talk.mp4,video,fake,0.81,true,2,mobilenet_v2-faces-gan,',
-      `notes.txt,,,,,,,"${NOT_SUPPORTED.replaceAll('"', '""')}"`,
-      `damaged.png,image,,,,,,"The image couldn't be analysed (empty, too large in pixels or damaged). Please try a different image."`,
+      'file,media,label,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,kind_probability_swap,' +
+        'face_detected,faces_or_tracks,model,error',
+      '"a, b.jpg",image,real,0.04,,,,,true,1,mobilenet_v2-faces-gan,',
+      'talk.mp4,video,fake,0.81,swap,0.05,0.1,0.85,true,2,mobilenet_v2-faces-gan,',
+      `notes.txt,,,,,,,,,,,"${NOT_SUPPORTED.replaceAll('"', '""')}"`,
+      `damaged.png,image,,,,,,,,,,"The image couldn't be analysed (empty, too large in pixels or damaged). Please try a different image."`,
       '',
     ])
   })

@@ -136,6 +136,41 @@ describe('MainPage', () => {
     expect(faces[1]).toHaveStyle({ left: '62.5%', top: `${(100 / 480) * 100}%`, width: `${(100 / 640) * 100}%` })
   })
 
+  it.each([
+    ['gan', 'Looks fully generated, most likely by a GAN model.', { gan: 0.81, diffusion: 0.14, swap: 0.05 }],
+    ['diffusion', 'Looks fully generated, most likely by a diffusion model.', { gan: 0.1, diffusion: 0.7, swap: 0.2 }],
+    ['swap', 'Looks like a face swapped onto a real photo or video.', { gan: 0.02, diffusion: 0.03, swap: 0.95 }],
+  ])('says in one plain sentence what kind of fake the model guesses (%s), probabilities on demand', async (kind, sentence, probabilities) => {
+    onPredict(() =>
+      HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.97, kind, kind_probabilities: probabilities })),
+    )
+    const user = await renderPage()
+    await uploadAndAnalyze(user)
+    await screen.findByRole('heading', { name: /verdict: fake/i })
+    const guess = within(screen.getByRole('region', { name: /verdict/i })).getByRole('group', { name: 'Kind of fake' })
+    expect(guess).toHaveTextContent(sentence)
+    expect(guess).toHaveTextContent("the model's guess, not proof")
+    const details = within(guess).getByText('How sure is this guess?')
+    const list = within(guess).getByRole('list', { name: 'Kind probabilities', hidden: true })
+    expect(list.closest('details')).not.toHaveAttribute('open')
+    await user.click(details)
+    expect(list.closest('details')).toHaveAttribute('open')
+    expect(within(list).getAllByRole('listitem').map((item) => item.textContent)).toEqual([
+      `GAN (fully generated): ${Math.round(probabilities.gan * 100)}%`,
+      `Diffusion model (fully generated): ${Math.round(probabilities.diffusion * 100)}%`,
+      `Face swap: ${Math.round(probabilities.swap * 100)}%`,
+    ])
+  })
+
+  it('says nothing about the kind of fake when the answer has none (real verdict, or a model without a kind head)', async () => {
+    onPredict(() => HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.9 })))
+    const user = await renderPage()
+    await uploadAndAnalyze(user)
+    await screen.findByRole('heading', { name: /verdict: fake/i })
+    expect(screen.queryByRole('group', { name: 'Kind of fake' })).not.toBeInTheDocument()
+    expect(screen.getByRole('region', { name: /verdict/i })).not.toHaveTextContent(/generated|swapped/)
+  })
+
   it('says plainly when no face was found', async () => {
     onPredict(() =>
       HttpResponse.json(prediction({ face_detected: false, faces: [], probability_fake: 0.5, explanation: undefined })),

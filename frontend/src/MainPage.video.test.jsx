@@ -102,6 +102,9 @@ describe('MainPage with a clip', () => {
     const card = screen.getByRole('region', { name: /verdict/i })
     expect(card).toHaveTextContent('2 faces were followed through 4 sampled frames')
     expect(card).toHaveTextContent('931 ms')
+    expect(within(card).getByRole('group', { name: 'Kind of fake' })).toHaveTextContent(
+      "Looks like a face swapped onto a real photo or video. This is the model's guess, not proof.",
+    )
     expect(screen.getByText(/talk\.mp4 · 4\.0 s · 1280×720 · h264 · 4 frames sampled/)).toBeInTheDocument()
 
     const points = timelinePoints()

@@ -1,5 +1,18 @@
 // One row per chosen file: its verdict, or why it has none.
-export const CSV_COLUMNS = ['file', 'media', 'label', 'probability_fake', 'face_detected', 'faces_or_tracks', 'model', 'error']
+// kind_probability_<kind> columns as the predict command and the scan write them (empty without a kind).
+const KINDS = ['gan', 'diffusion', 'swap']
+export const CSV_COLUMNS = [
+  'file',
+  'media',
+  'label',
+  'probability_fake',
+  'kind',
+  ...KINDS.map((kind) => `kind_probability_${kind}`),
+  'face_detected',
+  'faces_or_tracks',
+  'model',
+  'error',
+]
 
 function row(entry) {
   const { file, result, error } = entry
@@ -10,6 +23,8 @@ function row(entry) {
     media,
     label: result.label,
     probability_fake: result.probability_fake,
+    kind: result.kind,
+    ...Object.fromEntries(KINDS.map((kind) => [`kind_probability_${kind}`, result.kind_probabilities?.[kind]])),
     face_detected: result.face_detected,
     faces_or_tracks: (media === 'video' ? result.tracks : result.faces)?.length ?? 0,
     model: result.model?.name,

@@ -36,6 +36,7 @@ def test_multipart_upload_fields(client, field):
     body = response.get_json()
     assert_prediction(client, body)
     assert body["label"] in ("real", "fake")
+    assert body["kind"] is None and body["kind_probabilities"] is None  # an older checkpoint: no kind head
     assert body["model"]["name"] == "alpha"  # first by name: no default configured, no mobilenet_v2-faces-gan
     assert body["image"] == {"width": 96, "height": 96}
 
@@ -120,7 +121,8 @@ def test_models_listing(client, tiny_checkpoint):
     first = body["models"][0]
     assert first["architecture"] == "mobilenet_v2" and first["input_size"] == 32
     assert first["hash"] == file_hash(tiny_checkpoint)
-    assert set(first) == {"name", "architecture", "input_size", "threshold", "temperature", "metrics", "hash"}
+    assert set(first) == {"name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash"}
+    assert first["kinds"] == []  # no kind head: answers carry kind null
 
 
 def test_health(client):

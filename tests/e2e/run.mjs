@@ -5,6 +5,8 @@
 //   E2E_MODE=dev node tests/e2e/run.mjs   # Vite dev server (5173) proxying to gunicorn (5000), as docker-compose does
 //
 // Default mode "prod": gunicorn serves frontend/dist at / and the API at /api/* on one free port.
+// A second gunicorn (any mode) serves frontend/dist with a test model whose kind of fake is known in advance
+// (tests/kind_model.py: the dominant colour channel decides), so the kind sentences do not depend on the bundled model.
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_PHOTO (a face photo), E2E_CLIP (a clip), E2E_TIMEOUT_MS.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
@@ -153,6 +155,28 @@ async function startServers() {
   return base
 }
 
+/** gunicorn on a free port serving frontend/dist and tests/kind_model.py's checkpoint; returns its URL and images. */
+async function startKindServer() {
+  if (!existsSync(path.join(frontendDir, 'dist', 'index.html'))) {
+    throw new Error('frontend/dist is missing: run `npm run build` first (npm run test:e2e does)')
+  }
+  const folder = mkdtempSync(path.join(tmpdir(), 'e2e-kinds-'))
+  const images = path.join(folder, 'images')
+  const made = spawnSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-m', 'tests.kind_model', folder, '--images', images], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  })
+  if (made.status !== 0) throw new Error(`tests.kind_model failed: ${made.stderr}`)
+  const [, ...gunicornArgs] = commands.backend.command.split(/\s+/)
+  const port = await freePort()
+  const env = { ...process.env, PYTHONUNBUFFERED: '1', FLASK_MODEL_DIR: folder, WEB_CONCURRENCY: '1' }
+  const server = start('backend-kinds', path.join(repoRoot, '.venv', 'bin', 'gunicorn'),
+    [...gunicornArgs, '-b', `127.0.0.1:${port}`, commands.backend.app], { cwd: repoRoot, env })
+  const base = `http://127.0.0.1:${port}`
+  await waitForHttp(`${base}${commands.backend.api_health_path}`, server, 180_000)
+  return { base, images }
+}
+
 async function test(name, fn) {
   const started = Date.now()
   try {
@@ -234,8 +258,8 @@ function secondsOf(pointName) {
 async function main() {
   mkdirSync(artifacts, { recursive: true })
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install -y chromium`)
-  const base = await startServers()
-  log(`app at ${base} (${MODE} mode)`)
+  const [base, kinds] = await Promise.all([startServers(), startKindServer()])
+  log(`app at ${base} (${MODE} mode); kind test model at ${kinds.base}`)
 
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'e2e-chromium-'))
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -404,6 +428,43 @@ async function main() {
       log(`batch: ${rows.map((r) => r.replace(/\s+/g, ' ')).join(' | ')}`)
       await page.screenshot({ path: path.join(artifacts, '6-batch.png'), fullPage: true })
       await page.close()
+    })
+
+    await test('a GAN face, a diffusion portrait and a swap crop get three different kind sentences', async () => {
+      const expected = {
+        'gan-face.png': /fully generated, most likely by a GAN/,
+        'diffusion-portrait.png': /fully generated, most likely by a diffusion model/,
+        'swap-crop.png': /face swapped onto a real photo or video/,
+      }
+      const sentences = []
+      for (const [name, words] of Object.entries(expected)) {
+        const page = await context.newPage()
+        await page.goto(kinds.base)
+        const file = path.join(kinds.images, `${name.split('-')[0]}.png`)
+        await page.getByLabel('Image files or video clips').setInputFiles({
+          name,
+          mimeType: 'image/png',
+          buffer: readFileSync(file),
+        })
+        await page.getByRole('button', { name: 'Analyze image' }).click()
+        const heading = page.getByRole('heading', { name: /verdict: fake/i })
+        await heading.or(page.getByRole('alert')).first().waitFor()
+        if (await page.getByRole('alert').isVisible()) {
+          throw new Error(`server answered with an error: ${await page.getByRole('alert').innerText()}`)
+        }
+        const guess = page.getByRole('region', { name: /verdict/i }).getByRole('group', { name: 'Kind of fake' })
+        const sentence = (await guess.locator('p').first().innerText()).trim()
+        assert(words.test(sentence), `${name}: unexpected sentence "${sentence}"`)
+        assert(/guess, not proof/.test(sentence), `${name}: no hedge in "${sentence}"`)
+        await guess.getByText('How sure is this guess?').click()
+        const shares = await guess.getByRole('list', { name: 'Kind probabilities' }).getByRole('listitem').allInnerTexts()
+        assert(shares.length === 3, `${name}: kind probabilities ${shares.join(' / ')}`)
+        sentences.push(sentence)
+        await page.screenshot({ path: path.join(artifacts, `7-kind-${name}`), fullPage: true })
+        await page.close()
+      }
+      assert(new Set(sentences).size === 3, `sentences not all different: ${sentences.join(' | ')}`)
+      log(`kinds: ${sentences.join(' | ')}`)
     })
 
     if (pageErrors.length) log(`page errors: ${pageErrors.join(' | ')}`)

@@ -110,3 +110,44 @@ def test_all_faces_of_several_images_scored_in_one_batch_match_one_by_one(scorer
         assert analysis.probability_fake == pytest.approx(float(analysis.probabilities.max()))
     nothing = analyse_image(images[0], scorer.probabilities, FixedDetector([]))
     assert not nothing.regions.face_detected and nothing.regions.boxes == [Box(0, 0, 160, 160)]
+
+
+def test_kind_probabilities_come_from_the_logits_after_the_classes():
+    from pipeline.scoring import kind_probabilities
+
+    logits = np.array([[0.0, 2.0, 1.0, 1.0, 1.0], [0.0, 2.0, 3.0, 0.0, 0.0]])
+    np.testing.assert_allclose(fake_probability(logits), fake_probability(logits[:, :2]))
+    np.testing.assert_allclose(kind_probabilities(logits)[0], [1 / 3] * 3, atol=1e-6)
+    assert kind_probabilities(logits)[1].argmax() == 0 and kind_probabilities(logits[:, :2]).shape == (2, 0)
+
+
+def test_kind_is_shown_for_fake_or_uncertain_verdicts_only():
+    from pipeline.scoring import kind_fields
+
+    kinds = {"gan": 0.2, "diffusion": 0.7, "swap": 0.1}
+    assert kind_fields(0.9, 0.5, kinds) == {"kind": "diffusion", "kind_probabilities": kinds}
+    # Uncertain: from 0.7 x threshold, where the page stops saying "likely real" (frontend describeProbability).
+    assert kind_fields(C.UNCERTAIN_FRACTION * 0.9, 0.9, kinds)["kind"] == "diffusion"
+    assert kind_fields(C.UNCERTAIN_FRACTION * 0.9 - 1e-6, 0.9, kinds) == {"kind": None, "kind_probabilities": None}
+    assert kind_fields(0.99, 0.5, None) == {"kind": None, "kind_probabilities": None}
+
+
+def test_ensemble_scores_average_the_kinds_of_members_with_a_head():
+    from pipeline.scoring import Scores
+
+    with_head = Scores(np.array([0.8, 0.2]), np.array([[0.6, 0.3, 0.1], [0.2, 0.2, 0.6]]), C.KIND_NAMES)
+    other = Scores(np.array([0.6, 0.4]), np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]), C.KIND_NAMES)
+    old = Scores.of(np.array([0.4, 0.0]))
+    mean = Scores.mean([old, with_head, other])
+    np.testing.assert_allclose(mean.fake, [0.6, 0.2])
+    np.testing.assert_allclose(mean.kinds, [[0.3, 0.65, 0.05], [0.1, 0.1, 0.8]])
+    assert mean.kind_probabilities(0) == pytest.approx({"gan": 0.3, "diffusion": 0.65, "swap": 0.05})
+    assert Scores.mean([old, old]).kind_names == () and Scores.mean([old]).kind_probabilities(0) is None
+
+
+def test_one_detection_gives_crops_at_every_scale():
+    detector = FixedDetector([Face((40, 40, 60, 60), 0.9, ((0, 0),) * 5)])
+    regions = face_crops(synthetic_face(1, 3, 160), detector, (2.0, 1.0, 2.0))
+    assert regions.boxes == [Box(30, 30, 40, 40)] and regions.crops[0].size == (40, 40)
+    assert regions.at(1.0)[0].size == (20, 20) and regions.at(2.0) is regions.crops
+    assert regions.at(3.0) is regions.crops  # not cut at 3: one scale set for every model

@@ -77,3 +77,30 @@ def test_frames_are_sampled_by_seeking_and_scaled_down():
     assert (info.width, info.height, info.codec) == (1600, 900, "h264")
     assert [f.t for f in frames] == pytest.approx([0.7, 2.2, 3.7, 5.2], abs=0.31)
     assert all(f.image.size == (800, 450) for f in frames)
+
+
+def test_a_tracks_kind_is_the_mean_over_the_sightings_that_make_its_probability():
+    import numpy as np
+
+    from pipeline.analysis import FaceCrops, analyse_regions
+    from pipeline.faces import Box
+    from pipeline.scoring import Scores
+    from pipeline.tracks import aggregated
+
+    fakes = [0.9, 0.1, 0.8, 0.2]
+    kinds = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+    class FixedScores:
+        crop_scales = (2.0,)
+
+        def score_crops(self, crops):
+            return Scores(np.array(fakes), kinds, ("gan", "diffusion", "swap"))
+
+    image = Image.new("RGB", (8, 8))
+    regions = [FaceCrops([Box(0, 0, 8, 8)], [face(100, 100)], [image]) for _ in fakes]
+    analysis = analyse_regions([0.0, 1.0, 2.0, 3.0], regions, [1.0] * 4, FixedScores())
+    (track,) = analysis.tracks
+    assert track.probability_fake == pytest.approx(0.85)  # the most-fake half: sightings 0 and 2
+    assert track.kind_probabilities == pytest.approx({"gan": 0.5, "diffusion": 0.5, "swap": 0.0})
+    assert analysis.kind_probabilities == track.kind_probabilities
+    assert aggregated(fakes, "max") == (0.9, [0]) and aggregated(fakes, "mean")[1] == [0, 2, 3, 1]

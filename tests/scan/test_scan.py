@@ -113,9 +113,23 @@ def test_scan_equals_post_predict(jsonl_scan, archive, tiny_checkpoint, tmp_path
         body = answer.get_json()
         assert answer.status_code == 200, body
         assert row["probability_fake"] == pytest.approx(body["probability_fake"], abs=1e-5), path
-        assert (row["label"], row["face_detected"], row["model_version"]) == (
-            body["label"], body["face_detected"], body["model"]["version"])
+        assert (row["label"], row["face_detected"], row["model_version"], row["kind"]) == (
+            body["label"], body["face_detected"], body["model"]["version"], body["kind"])
         assert row["provenance_verdict"] == body["provenance"]["verdict"]
+
+
+def test_rows_name_the_kind_of_fake_of_a_model_with_a_kind_head(tmp_path):
+    """The actor's rows (no Ray needed to build one) carry kind and one kind_probability_<kind> column per kind."""
+    from kind_model import kind_image, write_kind_checkpoint
+
+    from training.scan_io import FIELDS
+
+    classifier = scan.FileClassifier(str(write_kind_checkpoint(tmp_path / "kinds.pt")), "onnx", None, 4, False)
+    rows = classifier.classify(["a.png", "b.png"], [encode(kind_image("diffusion"), "PNG"), b"not an image"])
+    assert [sorted(row) for row in rows] == [sorted(FIELDS)] * 2
+    assert rows[0]["kind"] == "diffusion" and rows[0]["kind_probability_diffusion"] > 0.8
+    assert sum(rows[0][f"kind_probability_{kind}"] for kind in ("gan", "diffusion", "swap")) == pytest.approx(1)
+    assert rows[1]["kind"] is None and rows[1]["kind_probability_gan"] is None
 
 
 def test_parquet_and_csv_hold_the_same_rows(jsonl_scan, archive, tiny_checkpoint, tmp_path):

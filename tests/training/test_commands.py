@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -110,11 +113,35 @@ def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
     image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == ("file,media,label,probability_fake,face_detected,faces,error,provenance_verdict,"
-                        "provenance_source")
-    assert lines[1].startswith(str(image))
+    assert lines[0] == ("file,media,label,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,"
+                        "kind_probability_swap,face_detected,faces,error,provenance_verdict,provenance_source")
+    assert lines[1].startswith(str(image)) and ",,,,," in lines[1]  # no kind head: the kind columns are empty
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "provenance", "probability_fake"]
+    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "kind", "provenance",
+                                                               "probability_fake"]
+
+
+def test_predict_names_the_kind_of_fake_like_the_server(tmp_path, capsys):
+    from kind_model import kind_image, write_kind_checkpoint
+
+    from backend import create_app
+
+    checkpoint = write_kind_checkpoint(tmp_path / "models" / "kinds.pt")
+    for kind in ("gan", "diffusion", "swap"):
+        kind_image(kind).save(tmp_path / f"{kind}.png")
+    assert predict.main([str(tmp_path / "gan.png"), str(tmp_path / "diffusion.png"), str(tmp_path / "swap.png"),
+                         "--checkpoint", str(checkpoint), "--format", "csv", "--provenance", "off"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["kind"] for row in rows] == ["gan", "diffusion", "swap"]
+    client = create_app({"TESTING": True, "MODEL_DIR": str(tmp_path / "models"), "STATIC_DIR": str(tmp_path),
+                         "THREADS": 1, "ACCESS_LOG": False}).test_client()
+    for row in rows:
+        served = client.post("/predict", data=Path(row["file"]).read_bytes(),
+                             content_type="application/octet-stream").get_json()
+        assert {kind: float(row[f"kind_probability_{kind}"]) for kind in served["kind_probabilities"]} == \
+            pytest.approx(served["kind_probabilities"], abs=1e-5)
+    assert predict.main([str(tmp_path / "swap.png"), "--checkpoint", str(checkpoint)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[1:3] == ["fake", "swap"]
 
 
 def test_predict_reports_provenance(tiny_checkpoint, tmp_path, capsys):

@@ -70,6 +70,23 @@ def test_onnx_probabilities_match_pytorch(tiny_checkpoint):
     assert onnx_classifier.probabilities([]).shape == (0,)
 
 
+def test_a_kind_head_and_crop_scale_survive_the_export(tmp_path, capsys):
+    from kind_model import kind_image, write_kind_checkpoint
+
+    checkpoint = write_kind_checkpoint(tmp_path / "kinds.pt", crop_scale=1.5)
+    assert export_onnx.main(["--checkpoint", str(checkpoint)]) == 0
+    onnx_classifier = OnnxClassifier.from_onnx(checkpoint.with_suffix(".onnx"))
+    torch_classifier = Classifier.from_checkpoint(checkpoint)
+    assert onnx_classifier.meta == torch_classifier.meta
+    assert (onnx_classifier.meta.kind_names, onnx_classifier.meta.crop_scale) == (["gan", "diffusion", "swap"], 1.5)
+    images = [kind_image(kind) for kind in ("gan", "diffusion", "swap")] + sample_images()
+    expected, actual = torch_classifier.scores(images), onnx_classifier.scores(images)
+    np.testing.assert_allclose(actual.fake, expected.fake, atol=1e-4, rtol=0)
+    np.testing.assert_allclose(actual.kinds, expected.kinds, atol=1e-4, rtol=0)
+    assert actual.kinds[:3].argmax(axis=1).tolist() == [0, 1, 2] and actual.kind_names == ("gan", "diffusion", "swap")
+    assert OnnxClassifier.from_checkpoint(checkpoint).source == str(checkpoint.with_suffix(".onnx"))
+
+
 def test_sibling_onnx_used_only_when_it_matches(tiny_checkpoint, tmp_path):
     checkpoint = tmp_path / "model.pt"
     shutil.copy(tiny_checkpoint, checkpoint)

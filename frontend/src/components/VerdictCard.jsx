@@ -1,5 +1,6 @@
 import { forwardRef } from 'react'
 import ContentCredentials from './ContentCredentials.jsx'
+import KindGuess from './KindGuess.jsx'
 import ProbabilityBar from './ProbabilityBar.jsx'
 
 function formatLatency(ms) {
@@ -20,7 +21,7 @@ function describeFaces(result) {
     : `${faceCount} faces were found and are outlined on the image, each with its own score.`
 }
 
-/** Real/Fake verdict, probability bar and words, model used, latency, face summary, heatmap toggle, credentials. */
+/** Real/Fake verdict, probability bar and words, the kind of fake (when the model guesses one), model used, latency, face summary, heatmap toggle, credentials. */
 const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
   const isFake = result.label === 'fake'
   const verdict = isFake ? 'Fake' : 'Real'
@@ -32,6 +33,7 @@ const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onTog
         Verdict: {verdict}
       </h2>
       <ProbabilityBar probability={result.probability_fake} threshold={result.threshold ?? 0.5} />
+      <KindGuess kind={result.kind} probabilities={result.kind_probabilities} />
       {result.face_detected ? (
         <p className="verdict__faces">{describeFaces(result)}</p>
       ) : (

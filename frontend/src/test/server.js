@@ -9,6 +9,7 @@ export const MODELS = {
       architecture: 'mobilenet_v2',
       input_size: 160,
       threshold: 0.5,
+      kinds: [],
       metrics: { accuracy: 0.97, auc: 0.99 },
       hash: '1a2b3c4d5e6f',
     },
@@ -17,6 +18,7 @@ export const MODELS = {
       architecture: 'efficientnet_b0',
       input_size: 224,
       threshold: 0.5,
+      kinds: ['gan', 'diffusion', 'swap'],
       metrics: { accuracy: 0.95, auc: 0.98 },
       hash: 'abcdef123456',
     },
@@ -32,6 +34,8 @@ export function prediction(overrides = {}) {
     media: 'image',
     label: 'real',
     probability_fake: 0.04,
+    kind: null,
+    kind_probabilities: null,
     threshold: 0.5,
     model: { name: 'mobilenet_v2-faces-gan', version: '1a2b3c4d5e6f' },
     face_detected: true,
@@ -76,16 +80,20 @@ export const THUMBNAIL_B64 = '/9j/thumbnail'
 function track(id, probabilities, box) {
   const frames = probabilities.map((p, i) => ({ t: 0.5 + i, box: [box[0] + 4 * i, box[1], box[2], box[3]], probability_fake: p }))
   const probability_fake = Math.max(...probabilities)
-  return { id, probability_fake, label: probability_fake >= 0.5 ? 'fake' : 'real', thumbnail_jpeg: `${THUMBNAIL_B64}${id}`, frames }
+  const label = probability_fake >= 0.5 ? 'fake' : 'real'
+  return { id, probability_fake, label, kind: null, kind_probabilities: null, thumbnail_jpeg: `${THUMBNAIL_B64}${id}`, frames }
 }
 
 /** A clip answer: 4 frames sampled from 4 s of 1280x720 video; face 1 in every frame, face 2 only in the first two. */
 export function videoPrediction(overrides = {}) {
   const tracks = [track(1, [0.62, 0.81, 0.7, 0.55], [400, 120, 300, 300]), track(2, [0.1, 0.12], [900, 200, 160, 160])]
+  const kind = { kind: 'swap', kind_probabilities: { gan: 0.05, diffusion: 0.1, swap: 0.85 } }
+  Object.assign(tracks[0], kind) // the clip's kind is its deciding track's
   return prediction({
     media: 'video',
     label: 'fake',
     probability_fake: 0.81,
+    ...kind,
     latency_ms: 930.5,
     video: { duration_s: 4.0, fps: 25.0, width: 1280, height: 720, codec: 'h264', frames_sampled: 4 },
     tracks,
