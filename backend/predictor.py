@@ -8,17 +8,18 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 from PIL import Image
 
 from pipeline import constants as C
 from pipeline.analysis import FaceCrops, analyse_clip, analyse_image
+from pipeline.budget import UNLIMITED, Deadline
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
-from pipeline.video import ClipInfo, SampledFrame
+from pipeline.video import ClipFrames, ClipInfo
 
 from .heatmap import heatmap_png
 from .loading import LazyGradCam, load_scorer
@@ -185,9 +186,10 @@ def verdict(predictor: Predictor, media: str, probability_fake: float) -> dict[s
 
 
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
-            crop_scale: float = C.CROP_SCALE) -> dict[str, Any]:
-    """The /predict answer for a decoded RGB image (without latency_ms)."""
-    analysis = analyse_image(image, predictor.probabilities, detector, crop_scale)
+            crop_scale: float = C.CROP_SCALE, deadline: Deadline = UNLIMITED) -> dict[str, Any]:
+    """The /predict answer for a decoded RGB image (without latency_ms); BudgetExhausted past the deadline."""
+    deadline.check("detecting faces")
+    analysis = analyse_image(image, deadline.before(predictor.probabilities, "scoring the faces"), detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
         **verdict(predictor, "image", analysis.probability_fake),
@@ -196,16 +198,19 @@ def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | N
         "image": {"width": image.width, "height": image.height},
     }
     if explain:
+        deadline.check("drawing the heat map")
         result["explanation"] = explanation(predictor, regions.crops[deciding], regions.boxes[deciding].as_list(),
                                             result["label"])
     return result
 
 
-def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
-                 explain: bool, crop_scale: float = C.CROP_SCALE,
-                 aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
-    """The /predict answer for a clip's sampled frames (without latency_ms)."""
-    analysis = analyse_clip(frames, info.width, predictor.probabilities, detector, crop_scale, aggregation)
+def predict_clip(info: ClipInfo, frames: ClipFrames, predictor: Predictor, detector: FaceDetector | None,
+                 explain: bool, crop_scale: float = C.CROP_SCALE, aggregation: str = C.TRACK_AGGREGATION,
+                 deadline: Deadline = UNLIMITED) -> dict[str, Any]:
+    """The /predict answer for a clip's sampled frames (without latency_ms); BudgetExhausted past the deadline
+    (the frames check it too, between packets and decoded frames)."""
+    analysis = analyse_clip(frames, info.width, deadline.before(predictor.probabilities, "scoring the faces"), detector,
+                            crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
     tracks = analysis.track_summaries(predictor.label)
@@ -219,10 +224,12 @@ def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Pred
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},
         "video": info.as_dict(len(analysis.times)),
+        "decoded": frames.coverage.as_dict(),
         "tracks": tracks,
         "timeline": analysis.timeline(),
     }
     if explain:
+        deadline.check("drawing the heat map")
         box = analysis.box(frame_index, region_index)
         result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, result["label"]),
                                  "t": analysis.times[frame_index]}

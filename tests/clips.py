@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -29,13 +30,16 @@ def moving_frame(index: int, size: tuple[int, int], face: Image.Image | None = N
 
 
 def make_clip(seconds: float = 2.0, fps: int | Fraction = 10, size: tuple[int, int] = (160, 120),
-              container: str = "mp4", face: Image.Image | None = None, gop: int | None = None) -> bytes:
-    """Encode a clip in memory; H.264 in mp4/mkv/mov, VP9 in webm, Motion-JPEG in avi."""
+              container: str = "mp4", face: Image.Image | None = None, gop: int | None = None,
+              folder: Path | None = None) -> bytes:
+    """Encode a clip in memory; H.264 in mp4/mkv/mov, VP9 in webm, Motion-JPEG in avi. With `folder`, an mp4 or
+    mov is written there with its index first (`faststart`, as phones and editors save them: FFmpeg moves the
+    index in a second pass over a real file), so a file cut short still says how long it was meant to be."""
     import av
 
-    buffer = io.BytesIO()
+    target = folder / f"clip.{container}" if folder else io.BytesIO()
     rate = Fraction(fps)
-    with av_open(buffer, container) as output:
+    with av_open(target, container, {"movflags": "faststart"} if folder else None) as output:
         stream = output.add_stream(CONTAINER_CODECS[container], rate=rate)
         stream.width, stream.height = size
         stream.pix_fmt = "yuvj420p" if container == "avi" else "yuv420p"
@@ -51,7 +55,12 @@ def make_clip(seconds: float = 2.0, fps: int | Fraction = 10, size: tuple[int, i
                 output.mux(packet)
         for packet in stream.encode():
             output.mux(packet)
-    return buffer.getvalue()
+    return target.read_bytes() if folder else target.getvalue()
+
+
+def truncated(clip: bytes, fraction: float) -> bytes:
+    """The first `fraction` of a clip's bytes, as an interrupted upload or copy leaves it."""
+    return clip[: int(len(clip) * fraction)]
 
 
 def unsupported_codec(clip: bytes) -> bytes:
@@ -68,11 +77,12 @@ def corrupt_middle(clip: bytes) -> bytes:
     return bytes(data)
 
 
-def av_open(buffer: io.BytesIO, container: str):
-    """A PyAV output container writing into the buffer."""
+def av_open(target: io.BytesIO | Path, container: str, options: dict[str, str] | None = None):
+    """A PyAV output container writing into the buffer or file."""
     import av
 
-    return av.open(buffer, mode="w", format={"mkv": "matroska", "mov": "mov"}.get(container, container))
+    return av.open(str(target) if isinstance(target, Path) else target, mode="w", format={"mkv": "matroska", "mov": "mov"}.get(container, container),
+                   options=options or {})
 
 
 def audio_only(seconds: float = 1.0) -> bytes:

@@ -138,7 +138,8 @@ def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector
     return {"media": "video", "label": label(analysis.probability_fake),
             "probability_fake": round(analysis.probability_fake, 6), "face_detected": analysis.face_detected,
             "faces": len(analysis.tracks), "error": "", "video": info.as_dict(len(analysis.times)),
-            "tracks": analysis.track_summaries(label), "timeline": analysis.timeline()}
+            "decoded": sampled.coverage.as_dict(), "tracks": analysis.track_summaries(label),
+            "timeline": analysis.timeline()}
 
 
 def provenance_columns(data: bytes) -> dict[str, str]:
