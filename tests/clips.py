@@ -102,3 +102,25 @@ def audio_only(seconds: float = 1.0) -> bytes:
         for packet in stream.encode():
             output.mux(packet)
     return buffer.getvalue()
+
+
+def mjpeg_growing(small: tuple[int, int] = (160, 120), big: tuple[int, int] = (5000, 4000), frames: int = 20,
+                  fps: int = 10) -> bytes:
+    """A Motion-JPEG avi whose header (and first half of frames) says `small`, and whose second half are `big`
+    JPEGs: every Motion-JPEG frame has its own size, whatever the header said."""
+    import av
+
+    buffer = io.BytesIO()
+    with av_open(buffer, "avi") as output:
+        stream = output.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height = small
+        stream.pix_fmt = "yuvj420p"
+        stream.time_base = Fraction(1, fps)
+        for index in range(frames):
+            jpeg = io.BytesIO()
+            Image.new("RGB", small if index < frames // 2 else big, (index * 10, 90, 90)).save(jpeg, "JPEG", quality=50)
+            packet = av.Packet(jpeg.getvalue())
+            packet.pts = packet.dts = index
+            packet.stream, packet.time_base = stream, stream.time_base
+            output.mux(packet)
+    return buffer.getvalue()
