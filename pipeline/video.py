@@ -150,7 +150,9 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
     context = stream.codec_context
     width, height = int(context.width or 0), int(context.height or 0)
     if width * height > max_pixels:
-        raise too_large(f"{width}x{height}", max_pixels)
+        raise VideoProblem(422, "video-too-large", "Video frames too large",
+                           f"The clip's frames are {width}x{height}; frames of at most {max_pixels} pixels "
+                           "(4K, 4096x2160) are accepted.", max_pixels=max_pixels)
     # The decoder refuses any frame over the limit before allocating it, whatever the header said (frames whose
     # size changes mid-stream, Motion-JPEG frames of their own size): decoding then stops there.
     context.options = {**context.options, "max_pixels": str(max_pixels)}
@@ -169,17 +171,10 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
     return ClipInfo(container_name, context.name, width, height, fps, duration)
 
 
-def too_large(size: str, max_pixels: int) -> VideoProblem:
-    """The problem of frames over the pixel limit."""
-    return VideoProblem(422, "video-too-large", "Video frames too large",
-                        f"The clip's frames are {size}; frames of at most {max_pixels} pixels (4K, 4096x2160) are "
-                        "accepted.", max_pixels=max_pixels)
-
-
 def too_many_frames(count: int | str, max_frame_count: int) -> VideoProblem:
     """The problem of a clip with more frames than any accepted clip has."""
     return VideoProblem(422, "video-too-many-frames", "Clip has too many frames",
-                        f"The clip has {count} frames; at most {max_frame_count} are accepted (10 minutes at 240 fps).",
+                        f"The clip has {count} frames; at most {max_frame_count} are accepted.",
                         max_frame_count=max_frame_count)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 from fractions import Fraction
 from pathlib import Path
 
@@ -124,3 +125,13 @@ def mjpeg_growing(small: tuple[int, int] = (160, 120), big: tuple[int, int] = (5
             packet.stream, packet.time_base = stream, stream.time_base
             output.mux(packet)
     return buffer.getvalue()
+
+
+def avi_declaring(clip: bytes, fps: int, frames: int) -> bytes:
+    """An AVI whose headers (main and stream) declare `frames` frames at `fps`, whatever its data holds."""
+    data = bytearray(clip)
+    main, stream = data.index(b"avih") + 8, data.index(b"strh") + 8
+    struct.pack_into("<I", data, main + 16, frames)  # dwTotalFrames
+    struct.pack_into("<III", data, stream + 20, 1, fps, 0)  # dwScale, dwRate, dwStart
+    struct.pack_into("<I", data, stream + 32, frames)  # dwLength
+    return bytes(data)
