@@ -94,10 +94,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CORS_ORIGINS=DEFAULT_CORS_ORIGINS,
         PROVENANCE=True,  # read C2PA, XMP, EXIF and PNG-text provenance; off: answers have no `provenance`
         PROVENANCE_TRUST_ANCHORS=None,  # PEM file of trusted C2PA signing roots (e.g. the C2PA trust list)
-        PROVENANCE_TIMEOUT_S=1.0,
+        PROVENANCE_TIMEOUT_S=1.0,  # C2PA validation budget per upload; slower ones report state "skipped"
         # Wall-clock seconds of work per /predict (after the upload is read), checked between packets, frames and
         # batches: past it, 503 time-budget-exhausted. Under nginx's 120 s proxy_read_timeout; 0 or empty: none.
-        REQUEST_BUDGET_S=90.0,  # C2PA validation budget per upload; slower ones report state "skipped"
+        REQUEST_BUDGET_S=90.0,
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
         METRICS=True,  # GET /metrics (Prometheus), never behind the API key
         API_KEYS=None,  # comma-separated keys; with them (or API_KEYS_FILE, SHA-256 digests) /predict, /models need one
