@@ -81,6 +81,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         VIDEO_MAX_BYTES=int(limits["max_video_upload_bytes"]),
         VIDEO_MAX_DURATION_S=float(limits["max_video_duration_s"]),
         VIDEO_MAX_PIXELS=C.MAX_VIDEO_PIXELS,
+        VIDEO_MAX_FRAME_COUNT=C.MAX_VIDEO_FRAME_COUNT,
         VIDEO_DEFAULT_FRAMES=int(limits["default_video_frames"]),
         VIDEO_MAX_FRAMES=int(limits["max_video_frames"]),
         ACCEPTED_VIDEO_TYPES=list(limits["accepted_video_types"]),
@@ -94,6 +95,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         PROVENANCE=True,  # read C2PA, XMP, EXIF and PNG-text provenance; off: answers have no `provenance`
         PROVENANCE_TRUST_ANCHORS=None,  # PEM file of trusted C2PA signing roots (e.g. the C2PA trust list)
         PROVENANCE_TIMEOUT_S=1.0,  # C2PA validation budget per upload; slower ones report state "skipped"
+        # Wall-clock seconds of work per /predict (after the upload is read), checked between packets, frames and
+        # batches: past it, 503 time-budget-exhausted. Under nginx's 120 s proxy_read_timeout; 0 or empty: none.
+        REQUEST_BUDGET_S=90.0,
         STATIC_DIR=str(C.REPO_ROOT / "frontend" / "dist"),
         METRICS=True,  # GET /metrics (Prometheus), never behind the API key
         API_KEYS=None,  # comma-separated keys; with them (or API_KEYS_FILE, SHA-256 digests) /predict, /models need one
@@ -112,6 +116,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Werkzeug answers 413 before reading a body over this: the larger (clip) limit; images are checked after.
         app.config["MAX_CONTENT_LENGTH"] = max(int(app.config["IMAGE_MAX_BYTES"]), int(app.config["VIDEO_MAX_BYTES"]))
 
+    try:
+        app.config["REQUEST_BUDGET_S"] = float(app.config["REQUEST_BUDGET_S"] or 0) or None
+    except (TypeError, ValueError):
+        raise RuntimeError("FLASK_REQUEST_BUDGET_S must be a number of seconds (0 or empty: no budget)") from None
     if app.config["TRACK_AGGREGATION"] not in TRACK_AGGREGATIONS:
         raise RuntimeError(f"FLASK_TRACK_AGGREGATION must be one of {', '.join(TRACK_AGGREGATIONS)}")
     # PyTorch's threads are set where it is first imported (backend/loading.py): a lean worker never imports it.

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from pipeline.budget import BudgetExhausted, Deadline
 from pipeline.provenance import load_trust_anchors, read_provenance
 from pipeline.video import VideoProblem, sniff_container
 
@@ -14,7 +15,7 @@ from .openapi import openapi_document
 from .predictor import predict as run_prediction
 from .predictor import predict_clip
 from .problems import ApiProblem
-from .uploads import as_api_problem, check_image_size, decode_upload, read_upload, read_video
+from .uploads import as_api_problem, check_image_size, decode_upload, out_of_time, read_upload, read_video
 
 bp = Blueprint("api", __name__)
 
@@ -69,28 +70,41 @@ def predict():
     faces, explain = flag("faces", True), flag("explain", False)
     frames = frames_option(int(config["VIDEO_MAX_FRAMES"]), int(config["VIDEO_DEFAULT_FRAMES"]))
     data = read_upload(request)
+    # The budget counts from here: a slow upload is the network's time, not the server's work.
+    deadline = Deadline(config["REQUEST_BUDGET_S"])
+    try:
+        result = analyse_upload(data, model_name, faces, explain, frames, deadline)
+        if config["PROVENANCE"]:
+            deadline.check("reading the provenance metadata")
+            result["provenance"] = read_provenance(data, load_trust_anchors(config["PROVENANCE_TRUST_ANCHORS"]),
+                                                   float(config["PROVENANCE_TIMEOUT_S"]))
+    except BudgetExhausted as error:
+        raise out_of_time(error) from None
+    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    return jsonify(result)
+
+
+def analyse_upload(data: bytes, model_name: str | None, faces: bool, explain: bool, frames: int,
+                   deadline: Deadline) -> dict[str, Any]:
+    """The answer for an uploaded image or clip (without provenance and latency_ms)."""
+    config = current_app.config
     # With FLASK_FACE_DETECTION=false there is no detector: every image is then classified whole.
     detector = state().detector if faces else None
     container = sniff_container(data)  # what the bytes are, whatever the file name or Content-Type say
     if container:
-        info, sampled = read_video(data, container, config, frames)
+        info, sampled = read_video(data, container, config, frames, deadline)
         # Looked up after the upload is checked, so a bad upload gets its own 4xx even when no model is loaded.
         predictor = state().registry.get(model_name)
         try:
-            result = predict_clip(info, sampled, predictor, detector, explain, crop_scale(config),
-                                  str(config["TRACK_AGGREGATION"]))
+            return predict_clip(info, sampled, predictor, detector, explain, crop_scale(config),
+                                str(config["TRACK_AGGREGATION"]), deadline)
         except VideoProblem as problem:  # frames decode lazily: a clip with no decodable frame fails here
             raise as_api_problem(problem) from None
-    else:
-        check_image_size(data, int(config["IMAGE_MAX_BYTES"]))
-        image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
-                              int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
-        result = run_prediction(image, state().registry.get(model_name), detector, explain, crop_scale(config))
-    if config["PROVENANCE"]:
-        result["provenance"] = read_provenance(data, load_trust_anchors(config["PROVENANCE_TRUST_ANCHORS"]),
-                                               float(config["PROVENANCE_TIMEOUT_S"]))
-    result["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
-    return jsonify(result)
+    check_image_size(data, int(config["IMAGE_MAX_BYTES"]))
+    image = decode_upload(data, config["ACCEPTED_TYPES"], int(config["MAX_IMAGE_PIXELS"]),
+                          int(config["MIN_IMAGE_SIDE"]), int(config["DECODE_MIN_SIDE"]))
+    return run_prediction(image, state().registry.get(model_name), detector, explain, crop_scale(config),
+                          deadline)
 
 
 @bp.get("/models")

@@ -120,7 +120,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "VideoPrediction": {
         "type": "object",
-        "required": [*COMMON_REQUIRED, "video", "tracks", "timeline"],
+        "required": [*COMMON_REQUIRED, "video", "decoded", "tracks", "timeline"],
         "additionalProperties": False,
         "properties": {
             **COMMON_PROPERTIES,
@@ -136,12 +136,14 @@ SCHEMAS: dict[str, Any] = {
                       "description": "The faces of the deciding frame (boxes in video pixels)."},
             "image": {**SIZE, "description": "The video's frame size."},
             "video": {"$ref": "#/components/schemas/VideoInfo"},
+            "decoded": {"$ref": "#/components/schemas/DecodedPart"},
             "tracks": {"type": "array", "items": {"$ref": "#/components/schemas/Track"},
                        "description": "Faces linked across the sampled frames; empty when no frame had a face."},
             "timeline": {"type": "array", "items": {
                 "type": "object", "required": ["t", "probability_fake"], "additionalProperties": False,
                 "properties": {"t": SECONDS, "probability_fake": NUMBER_0_1}},
-                "description": "One point per sampled frame: its most-fake face, or the whole frame without one."},
+                "description": "One point per sampled frame: its most-fake face, or the whole frame without one. "
+                               "Frames are sampled over the part of the clip that could be decoded (`decoded`)."},
         },
     },
     "VideoInfo": {
@@ -153,6 +155,20 @@ SCHEMAS: dict[str, Any] = {
                        "codec": {"type": "string"}, "container": {"type": "string",
                                                                   "enum": ["mp4", "mov", "webm", "mkv", "avi"]},
                        "frames_sampled": {"type": "integer", "minimum": 1}},
+    },
+    "DecodedPart": {
+        "type": "object",
+        "description": "How much of the clip could be read. A truncated or damaged file is sampled over the part "
+                       "there is: the verdict, tracks and timeline then cover only its first `seconds`.",
+        "required": ["seconds", "of_seconds", "partial", "note"],
+        "additionalProperties": False,
+        "properties": {
+            "seconds": {**SECONDS, "description": "Seconds decoded, from the start of the clip."},
+            "of_seconds": {**SECONDS, "description": "Seconds the clip's header claims (video.duration_s)."},
+            "partial": {"type": "boolean", "description": "True when decoding stopped before the end of the clip."},
+            "note": {"type": ["string", "null"],
+                     "description": "A sentence for the reader when partial (show it beside the verdict), else null."},
+        },
     },
     "Track": {
         "type": "object",
@@ -250,6 +266,8 @@ SCHEMAS: dict[str, Any] = {
             "min_side": {"type": "integer"},
             "max_bytes": {"type": "integer"},
             "max_duration_s": {"type": "number"},
+            "max_frame_count": {"type": "integer"},
+            "budget_s": {"type": "number", "description": "503 time-budget-exhausted: the budget that ran out."},
         },
     },
 }
@@ -263,8 +281,9 @@ STATUS_NOTES = {
            "bytes, not the file name or Content-Type).",
     "422": "An accepted format that cannot be used: truncated/corrupt pixel or video data, too many pixels "
            "(decompression bomb, frames over 4K), a side shorter than the minimum, a clip longer than the "
-           "duration limit, or a file with no video stream.",
-    "503": "No model is loaded.",
+           "duration limit or has more frames than 10 minutes at 240 fps, or a file with no video stream.",
+    "503": "No model is loaded (no-model), or the analysis ran past the time budget of a request "
+           "(time-budget-exhausted, with budget_s): it was stopped cleanly; try again later or with fewer frames.",
 }
 
 
@@ -286,6 +305,13 @@ def option(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+def budget_sentence(budget_s: float | None) -> str:
+    """The description's sentence on the time budget of a request (none without one)."""
+    if not budget_s:
+        return ""
+    return f" The work of a request stops after {budget_s:g} s (503 time-budget-exhausted)."
+
+
 def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     """The OpenAPI 3.1 document; every path is also served under the /api prefix."""
     accepted = list(config.get("ACCEPTED_TYPES", []))
@@ -305,7 +331,8 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "likely fake track. Uploads are processed in memory and never stored. Accepted images: "
             f"{', '.join(accepted)} (GIF and animated WebP: first frame), at most {config.get('IMAGE_MAX_BYTES')} "
             f"bytes. Accepted clips: {', '.join(accepted_video)}, at most {config.get('VIDEO_MAX_BYTES')} bytes and "
-            f"{config.get('VIDEO_MAX_DURATION_S')} s."),
+            f"{config.get('VIDEO_MAX_DURATION_S')} s. A truncated clip is analysed over the part that can be decoded "
+            f"and says so in `decoded`.{budget_sentence(config.get('REQUEST_BUDGET_S'))}"),
         "parameters": [
             option("model", "A model name from /models, or 'ensemble' (mean of all models). Default: the "
                             "server's default model.", {"type": "string"}),

@@ -8,18 +8,19 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
 from pipeline import constants as C
 from pipeline.analysis import ImageAnalysis, analyse_clip, analyse_image
+from pipeline.budget import UNLIMITED, Deadline
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.scoring import CropsByScale, Scores, kind_fields
-from pipeline.video import ClipInfo, SampledFrame
+from pipeline.video import ClipFrames, ClipInfo
 
 from .heatmap import heatmap_png
 from .loading import LazyGradCam, load_scorer
@@ -168,6 +169,24 @@ def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Class
         return classifier
 
 
+@dataclass
+class OnTime:
+    """A predictor that checks the request's time budget before each pass over the crops."""
+
+    predictor: Predictor
+    deadline: Deadline
+
+    @property
+    def crop_scales(self) -> tuple[float, ...]:
+        """The predictor's crop scales."""
+        return self.predictor.crop_scales
+
+    def score_crops(self, crops: CropsByScale) -> Scores:
+        """The predictor's scores; BudgetExhausted when the budget is spent."""
+        self.deadline.check("scoring the faces")
+        return self.predictor.score_crops(crops)
+
+
 def face_entries(analysis: ImageAnalysis, predictor: Predictor, deciding: int | None,
                  factor: float = 1.0) -> list[dict[str, Any]]:
     """The `faces` of an answer (empty without faces); boxes and landmarks scaled by `factor` to original pixels."""
@@ -202,10 +221,11 @@ def verdict(predictor: Predictor, media: str, probability_fake: float,
 
 
 def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | None, explain: bool,
-            crop_scale: float | None = None) -> dict[str, Any]:
+            crop_scale: float | None = None, deadline: Deadline = UNLIMITED) -> dict[str, Any]:
     """The /predict answer for a decoded RGB image (without latency_ms); crops at each model's own crop scale
-    unless `crop_scale` sets one for all."""
-    analysis = analyse_image(image, predictor, detector, crop_scale)
+    unless `crop_scale` sets one for all; BudgetExhausted past the deadline."""
+    deadline.check("detecting faces")
+    analysis = analyse_image(image, OnTime(predictor, deadline), detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
         **verdict(predictor, "image", analysis.probability_fake, analysis.kind_probabilities),
@@ -214,16 +234,18 @@ def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | N
         "image": {"width": image.width, "height": image.height},
     }
     if explain:
+        deadline.check("drawing the heat map")
         result["explanation"] = explanation(predictor, regions.crops[deciding], regions.boxes[deciding].as_list(),
                                             result["label"])
     return result
 
 
-def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Predictor, detector: FaceDetector | None,
-                 explain: bool, crop_scale: float | None = None,
-                 aggregation: str = C.TRACK_AGGREGATION) -> dict[str, Any]:
-    """The /predict answer for a clip's sampled frames (without latency_ms)."""
-    analysis = analyse_clip(frames, info.width, predictor, detector, crop_scale, aggregation)
+def predict_clip(info: ClipInfo, frames: ClipFrames, predictor: Predictor, detector: FaceDetector | None,
+                 explain: bool, crop_scale: float | None = None, aggregation: str = C.TRACK_AGGREGATION,
+                 deadline: Deadline = UNLIMITED) -> dict[str, Any]:
+    """The /predict answer for a clip's sampled frames (without latency_ms); BudgetExhausted past the deadline
+    (the frames check it too, between packets and decoded frames)."""
+    analysis = analyse_clip(frames, info.width, OnTime(predictor, deadline), detector, crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
     tracks = analysis.track_summaries(predictor.label, predictor.kind)
@@ -236,10 +258,12 @@ def predict_clip(info: ClipInfo, frames: Iterable[SampledFrame], predictor: Pred
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},
         "video": info.as_dict(len(analysis.times)),
+        "decoded": frames.coverage.as_dict(),
         "tracks": tracks,
         "timeline": analysis.timeline(),
     }
     if explain:
+        deadline.check("drawing the heat map")
         box = analysis.box(frame_index, region_index)
         result["explanation"] = {**explanation(predictor, deciding.regions.crops[region_index], box, result["label"]),
                                  "t": analysis.times[frame_index]}

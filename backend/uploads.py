@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
-from typing import IO, Any, Iterable, Iterator, Mapping
+from typing import IO, Any, Iterable, Mapping
 
 from flask import Request
 from PIL import Image
 
+from pipeline.budget import UNLIMITED, BudgetExhausted, Deadline
 from pipeline.media import FORMAT_MIME_TYPES, IMAGE_DECODE_ERRORS, decode_image
-from pipeline.video import ClipInfo, VideoProblem, clip_mime_type, read_clip
+from pipeline.video import ClipFrames, ClipInfo, VideoProblem, clip_mime_type, read_clip
 
 from .problems import ApiProblem
 
@@ -99,7 +100,8 @@ def check_image_size(data: bytes, max_bytes: int) -> None:
                          "(clips have their own, larger limit).", max_bytes=max_bytes)
 
 
-def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: int) -> tuple[ClipInfo, Iterator]:
+def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: int,
+               deadline: Deadline = UNLIMITED) -> tuple[ClipInfo, ClipFrames]:
     """Check a clip against the video limits; its sampled frames decode as they are consumed (a VideoProblem
     then may still come: see as_api_problem). ApiProblem if unusable."""
     if clip_mime_type(container) not in set(config["ACCEPTED_VIDEO_TYPES"]):
@@ -111,7 +113,8 @@ def read_video(data: bytes, container: str, config: Mapping[str, Any], frames: i
                          max_bytes=int(config["VIDEO_MAX_BYTES"]))
     try:
         return read_clip(data, container, frames, float(config["VIDEO_MAX_DURATION_S"]),
-                         int(config["VIDEO_MAX_PIXELS"]), int(config["MIN_IMAGE_SIDE"]))
+                         int(config["VIDEO_MAX_PIXELS"]), int(config["MIN_IMAGE_SIDE"]),
+                         max_frame_count=int(config["VIDEO_MAX_FRAME_COUNT"]), deadline=deadline)
     except VideoProblem as problem:
         raise as_api_problem(problem) from None
 
@@ -125,3 +128,11 @@ def too_many_pixels(max_pixels: int) -> ApiProblem:
     """The problem for decompression bombs and oversized images."""
     return ApiProblem(422, "image-too-large", "Image has too many pixels",
                       f"The image has more than {max_pixels} pixels.", max_pixels=max_pixels)
+
+
+def out_of_time(error: BudgetExhausted) -> ApiProblem:
+    """The problem of a request that ran past FLASK_REQUEST_BUDGET_S: 503, the server gave up on it in time."""
+    return ApiProblem(503, "time-budget-exhausted", "Analysis took too long",
+                      f"The analysis was stopped after {error.budget_s:g} s (the time budget of a request), while "
+                      f"{error.stage}. The server may be busy: try again later, or with fewer frames (frames=) or "
+                      "a shorter clip.", budget_s=error.budget_s)

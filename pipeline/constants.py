@@ -124,6 +124,8 @@ DECODE_MIN_SIDE = 1024
 MIN_IMAGE_SIDE = 16
 MAX_VIDEO_DURATION_S = 600
 MAX_VIDEO_PIXELS = 4096 * 2160  # DCI 4K; 8K frames cost ~50 MB each to decode
+# Packets (frames) a clip may have: 10 minutes at 240 fps. Bounds the demuxing and the keyframe index of a clip.
+MAX_VIDEO_FRAME_COUNT = 600 * 240
 VIDEO_FRAME_MAX_SIDE = 1280
 DEFAULT_VIDEO_FRAMES = 16
 MAX_VIDEO_FRAMES = 64

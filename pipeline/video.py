@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 import logging
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Iterator
 
 from PIL import Image
 
 from . import constants as C
+from .budget import UNLIMITED, Deadline
 from .errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,32 @@ class ClipInfo:
         return {"duration_s": round(self.duration_s, 3), "fps": round(self.fps, 3), "width": self.width,
                 "height": self.height, "codec": self.codec, "container": self.container,
                 "frames_sampled": frames_sampled}
+
+    @property
+    def frame_s(self) -> float:
+        """How long one frame shows (25 fps when the header does not say)."""
+        return 1 / self.fps if self.fps > 0 else 1 / 25
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of a clip the decoder could read: `seconds` from its start, of the `of_seconds` its header claims."""
+
+    seconds: float
+    of_seconds: float
+    partial: bool
+
+    def note(self) -> str | None:
+        """The sentence that says a verdict covers only part of the clip (None when it covers all of it)."""
+        if not self.partial:
+            return None
+        return (f"Only the first {format_duration(self.seconds)} of the clip's {format_duration(self.of_seconds)} "
+                "could be decoded (the file is truncated or damaged): the verdict and the timeline cover that part.")
+
+    def as_dict(self) -> dict:
+        """The `decoded` member of an answer."""
+        return {"seconds": round(self.seconds, 3), "of_seconds": round(self.of_seconds, 3), "partial": self.partial,
+                "note": self.note()}
 
 
 @dataclass
@@ -115,7 +143,8 @@ def clip_duration(container, stream) -> float:
     return last
 
 
-def probe_clip(container, container_name: str, max_duration_s: float, max_pixels: int, min_side: int) -> ClipInfo:
+def probe_clip(container, container_name: str, max_duration_s: float, max_pixels: int, min_side: int,
+               max_frame_count: int = C.MAX_VIDEO_FRAME_COUNT) -> ClipInfo:
     """The clip's facts, checked against the limits before any frame is decoded."""
     stream = video_stream(container)
     context = stream.codec_context
@@ -124,10 +153,15 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
         raise VideoProblem(422, "video-too-large", "Video frames too large",
                            f"The clip's frames are {width}x{height}; frames of at most {max_pixels} pixels "
                            "(4K, 4096x2160) are accepted.", max_pixels=max_pixels)
+    # The decoder refuses any frame over the limit before allocating it, whatever the header said (frames whose
+    # size changes mid-stream, Motion-JPEG frames of their own size): decoding then stops there.
+    context.options = {**context.options, "max_pixels": str(max_pixels)}
     if width and height and min(width, height) < min_side:
         raise VideoProblem(422, "video-too-small", "Video frames too small",
                            f"The clip's frames are {width}x{height} pixels; each side must be at least {min_side}.",
                            min_side=min_side)
+    if stream.frames > max_frame_count:
+        raise too_many_frames(stream.frames, max_frame_count)
     duration = clip_duration(container, stream)
     if duration > max_duration_s:
         raise VideoProblem(422, "video-too-long", "Clip too long",
@@ -135,6 +169,13 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
                            "are accepted.", max_duration_s=max_duration_s)
     fps = float(stream.average_rate or stream.guessed_rate or 0)
     return ClipInfo(container_name, context.name, width, height, fps, duration)
+
+
+def too_many_frames(count: int | str, max_frame_count: int) -> VideoProblem:
+    """The problem of a clip with more frames than any accepted clip has."""
+    return VideoProblem(422, "video-too-many-frames", "Clip has too many frames",
+                        f"The clip has {count} frames; at most {max_frame_count} are accepted.",
+                        max_frame_count=max_frame_count)
 
 
 def format_duration(seconds: float) -> str:
@@ -160,36 +201,69 @@ def downscaled(frame, max_side: int) -> Image.Image:
     return frame.to_image(width=width, height=height, interpolation="AREA" if scale < 1 else None)
 
 
-def keyframe_times(container, stream) -> list[float]:
-    """Times of the stream's keyframes, from the packets alone (demuxing is cheap; nothing is decoded)."""
-    times = []
-    for packet in container.demux(stream):
-        if packet.is_keyframe and packet.pts is not None and packet.time_base:
-            times.append(float(packet.pts * packet.time_base))
+@dataclass(frozen=True)
+class StreamIndex:
+    """What the video stream's packets say without decoding any: keyframe times, and where the packets end."""
+
+    keyframes: list[float]
+    end_s: float
+
+
+def index_stream(container, stream, max_frame_count: int = C.MAX_VIDEO_FRAME_COUNT,
+                 deadline: Deadline = UNLIMITED) -> StreamIndex:
+    """Demux every packet of the stream (cheap: nothing is decoded); a truncated or corrupt file ends the index
+    where its packets stop. VideoProblem past max_frame_count packets."""
+    import av
+
+    keyframes, end, count = [], 0.0, 0
+    try:
+        for packet in container.demux(stream):
+            if packet.pts is None or not packet.time_base:
+                continue
+            count += 1
+            if count > max_frame_count:
+                raise too_many_frames(f"more than {max_frame_count}", max_frame_count)
+            deadline.check("reading the clip")
+            start = float(packet.pts * packet.time_base)
+            end = max(end, start + float((packet.duration or 0) * packet.time_base))
+            if packet.is_keyframe:
+                keyframes.append(start)
+    except av.error.FFmpegError as error:  # what was read before the damage is the index
+        logger.info("Demuxing stopped after %d packets (%s)", count, error.__class__.__name__)
     container.seek(0)
-    return sorted(times)
+    return StreamIndex(sorted(keyframes), end)
+
+
+def readable_span(info: ClipInfo, packets_end_s: float) -> float:
+    """The seconds the clip's packets cover: its claimed duration, unless they stop more than two frames short
+    (a truncated file), when the frames are sampled over the part there is."""
+    if 0 < packets_end_s < info.duration_s - 2 * info.frame_s:
+        return packets_end_s
+    return info.duration_s
 
 
 class FrameSampler:
     """Decodes the frames nearest to increasing target times, seeking only when a keyframe lies between the
     current position and the next target (otherwise decoding on is cheaper than seeking back to a keyframe)."""
 
-    def __init__(self, container, stream, skip_b_frames: bool = False):
-        self.container, self.stream = container, stream
+    def __init__(self, container, stream, keyframes: list[float], skip_b_frames: bool = False,
+                 deadline: Deadline = UNLIMITED):
+        self.container, self.stream, self.keyframes, self.deadline = container, stream, keyframes, deadline
         if skip_b_frames:
             # B-frames are never references for the I/P frames after them: skipping them decodes 2-3x faster, and
             # a sample lands on the next I/P frame (a few frames later; its real time is what is reported).
             stream.codec_context.skip_frame = "BIDIR"
-        self.keyframes = keyframe_times(container, stream)
         self.frames = None
         self.position = float("-inf")
+        self.furthest = float("-inf")  # the latest frame time decoded so far
         self.tolerance = 0.5 / max(1.0, float(stream.average_rate or 25))
 
     def seek_if_worth_it(self, target_s: float) -> None:
         """Jump to the last keyframe before the target when it lies ahead of the decoder."""
-        ahead = [t for t in self.keyframes if self.position < t <= target_s + self.tolerance]
+        last_before = bisect_right(self.keyframes, target_s + self.tolerance) - 1
+        ahead = last_before >= 0 and self.keyframes[last_before] > self.position
         if self.frames is None or ahead:
-            start = ahead[-1] if ahead else 0.0
+            start = self.keyframes[last_before] if last_before >= 0 else 0.0
             self.container.seek(max(0, int(start / self.stream.time_base)), stream=self.stream, backward=True)
             self.frames = self.container.decode(self.stream)
 
@@ -201,9 +275,11 @@ class FrameSampler:
         last = None
         try:
             for frame in self.frames:
+                self.deadline.check("decoding the clip")
                 if frame.time is None:
                     continue
                 last, self.position = frame, float(frame.time)
+                self.furthest = max(self.furthest, self.position)
                 if frame.time >= target_s - self.tolerance:
                     return frame
         except av.error.FFmpegError as error:  # corrupt packets: keep what was decoded before them
@@ -211,52 +287,78 @@ class FrameSampler:
             self.frames = None
         return last
 
+    def coverage(self, info: ClipInfo, span_s: float, last_target_s: float) -> Coverage:
+        """How much of the clip was read: the sampled span when its last target was reached, else up to the end
+        of the last frame decoded."""
+        if self.furthest >= last_target_s - self.tolerance:
+            seconds = span_s
+        else:
+            seconds = min(span_s, max(0.0, self.furthest + info.frame_s))
+        return Coverage(seconds, info.duration_s, seconds < info.duration_s - 2 * info.frame_s)
 
-def sample_frames(container, info: ClipInfo, count: int, max_side: int) -> Iterator[SampledFrame]:
-    """Up to `count` frames spread over the clip; duplicates (clips shorter than `count` frames) dropped."""
-    import av
 
-    # Only when the clip has many frames per sample: skipping B-frames must not leave fewer frames than samples.
-    sampler = FrameSampler(container, container.streams.video[0], info.duration_s * info.fps >= 4 * count)
-    seen: set[float] = set()
-    for target in sample_times(info.duration_s, count):
+class ClipFrames:
+    """A clip's sampled frames, spread uniformly over the part of it that can be read and decoded one at a time
+    as they are iterated (once; duplicates of clips shorter than `count` frames dropped), then the container
+    closed. After iterating, `coverage` says how much of the clip was read. VideoProblem if no frame decodes."""
+
+    def __init__(self, container, info: ClipInfo, count: int, max_side: int,
+                 max_frame_count: int = C.MAX_VIDEO_FRAME_COUNT, deadline: Deadline = UNLIMITED):
+        self.container, self.info, self.count, self.max_side = container, info, count, max_side
+        self.max_frame_count, self.deadline = max_frame_count, deadline
+        self.coverage: Coverage | None = None
+
+    def __iter__(self) -> Iterator[SampledFrame]:
+        produced = 0
         try:
-            frame = sampler.frame_at(target)
-        except (av.error.FFmpegError, ValueError) as error:
-            logger.info("Cannot seek to %.2f s (%s)", target, error.__class__.__name__)
-            continue
-        if frame is None or round(frame.time, 3) in seen:
-            continue
-        seen.add(round(frame.time, 3))
-        yield SampledFrame(round(float(frame.time), 3), downscaled(frame, max_side))
+            for frame in self.sample():
+                produced += 1
+                yield frame
+        finally:
+            self.container.close()
+        if not produced:
+            raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
+                               "No frame of the clip could be decoded (corrupt or truncated video data).")
+
+    def sample(self) -> Iterator[SampledFrame]:
+        """The frames nearest to the sample times, then `coverage` set."""
+        import av
+
+        stream = self.container.streams.video[0]
+        index = index_stream(self.container, stream, self.max_frame_count, self.deadline)
+        span = readable_span(self.info, index.end_s)
+        # Only when the clip has many frames per sample: skipping B-frames must not leave fewer frames than samples.
+        sampler = FrameSampler(self.container, stream, index.keyframes, span * self.info.fps >= 4 * self.count,
+                               self.deadline)
+        targets = sample_times(span, self.count)
+        seen: set[float] = set()
+        for target in targets:
+            try:
+                frame = sampler.frame_at(target)
+            except (av.error.FFmpegError, ValueError) as error:
+                logger.info("Cannot seek to %.2f s (%s)", target, error.__class__.__name__)
+                continue
+            if frame is None or round(frame.time, 3) in seen:
+                continue
+            seen.add(round(frame.time, 3))
+            yield SampledFrame(round(float(frame.time), 3), downscaled(frame, self.max_side))
+        self.coverage = sampler.coverage(self.info, span, targets[-1])
 
 
 def read_clip(data: bytes, container_name: str, count: int, max_duration_s: float = C.MAX_VIDEO_DURATION_S,
               max_pixels: int = C.MAX_VIDEO_PIXELS, min_side: int = C.MIN_IMAGE_SIDE,
-              max_side: int = C.VIDEO_FRAME_MAX_SIDE) -> tuple[ClipInfo, Iterator[SampledFrame]]:
-    """Check a clip against the limits, and the `count` frames spread over it, decoded one at a time as the
-    iterator is consumed (so a caller can keep only what it needs of each); VideoProblem for anything unusable."""
+              max_side: int = C.VIDEO_FRAME_MAX_SIDE, max_frame_count: int = C.MAX_VIDEO_FRAME_COUNT,
+              deadline: Deadline = UNLIMITED) -> tuple[ClipInfo, ClipFrames]:
+    """Check a clip against the limits, and the `count` frames spread over it, decoded one at a time as they are
+    iterated (so a caller can keep only what it needs of each); VideoProblem for anything unusable, and
+    BudgetExhausted once the deadline passes while it is read."""
     container = open_container(data)
     try:
-        info = probe_clip(container, container_name, max_duration_s, max_pixels, min_side)
+        info = probe_clip(container, container_name, max_duration_s, max_pixels, min_side, max_frame_count)
     except BaseException:
         container.close()
         raise
-    return info, decoded_frames(container, info, count, max_side)
-
-
-def decoded_frames(container, info: ClipInfo, count: int, max_side: int) -> Iterator[SampledFrame]:
-    """The sampled frames, then the container closed; VideoProblem if not one frame could be decoded."""
-    produced = 0
-    try:
-        for frame in sample_frames(container, info, count, max_side):
-            produced += 1
-            yield frame
-    finally:
-        container.close()
-    if not produced:
-        raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
-                           "No frame of the clip could be decoded (corrupt or truncated video data).")
+    return info, ClipFrames(container, info, count, max_side, max_frame_count, deadline)
 
 
 def clip_mime_type(container_name: str) -> str:

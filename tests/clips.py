@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -29,13 +31,16 @@ def moving_frame(index: int, size: tuple[int, int], face: Image.Image | None = N
 
 
 def make_clip(seconds: float = 2.0, fps: int | Fraction = 10, size: tuple[int, int] = (160, 120),
-              container: str = "mp4", face: Image.Image | None = None, gop: int | None = None) -> bytes:
-    """Encode a clip in memory; H.264 in mp4/mkv/mov, VP9 in webm, Motion-JPEG in avi."""
+              container: str = "mp4", face: Image.Image | None = None, gop: int | None = None,
+              folder: Path | None = None) -> bytes:
+    """Encode a clip in memory; H.264 in mp4/mkv/mov, VP9 in webm, Motion-JPEG in avi. With `folder`, an mp4 or
+    mov is written there with its index first (`faststart`, as phones and editors save them: FFmpeg moves the
+    index in a second pass over a real file), so a file cut short still says how long it was meant to be."""
     import av
 
-    buffer = io.BytesIO()
+    target = folder / f"clip.{container}" if folder else io.BytesIO()
     rate = Fraction(fps)
-    with av_open(buffer, container) as output:
+    with av_open(target, container, {"movflags": "faststart"} if folder else None) as output:
         stream = output.add_stream(CONTAINER_CODECS[container], rate=rate)
         stream.width, stream.height = size
         stream.pix_fmt = "yuvj420p" if container == "avi" else "yuv420p"
@@ -51,7 +56,12 @@ def make_clip(seconds: float = 2.0, fps: int | Fraction = 10, size: tuple[int, i
                 output.mux(packet)
         for packet in stream.encode():
             output.mux(packet)
-    return buffer.getvalue()
+    return target.read_bytes() if folder else target.getvalue()
+
+
+def truncated(clip: bytes, fraction: float) -> bytes:
+    """The first `fraction` of a clip's bytes, as an interrupted upload or copy leaves it."""
+    return clip[: int(len(clip) * fraction)]
 
 
 def unsupported_codec(clip: bytes) -> bytes:
@@ -68,11 +78,12 @@ def corrupt_middle(clip: bytes) -> bytes:
     return bytes(data)
 
 
-def av_open(buffer: io.BytesIO, container: str):
-    """A PyAV output container writing into the buffer."""
+def av_open(target: io.BytesIO | Path, container: str, options: dict[str, str] | None = None):
+    """A PyAV output container writing into the buffer or file."""
     import av
 
-    return av.open(buffer, mode="w", format={"mkv": "matroska", "mov": "mov"}.get(container, container))
+    return av.open(str(target) if isinstance(target, Path) else target, mode="w", format={"mkv": "matroska", "mov": "mov"}.get(container, container),
+                   options=options or {})
 
 
 def audio_only(seconds: float = 1.0) -> bytes:
@@ -92,3 +103,35 @@ def audio_only(seconds: float = 1.0) -> bytes:
         for packet in stream.encode():
             output.mux(packet)
     return buffer.getvalue()
+
+
+def mjpeg_growing(small: tuple[int, int] = (160, 120), big: tuple[int, int] = (5000, 4000), frames: int = 20,
+                  fps: int = 10) -> bytes:
+    """A Motion-JPEG avi whose header (and first half of frames) says `small`, and whose second half are `big`
+    JPEGs: every Motion-JPEG frame has its own size, whatever the header said."""
+    import av
+
+    buffer = io.BytesIO()
+    with av_open(buffer, "avi") as output:
+        stream = output.add_stream("mjpeg", rate=fps)
+        stream.width, stream.height = small
+        stream.pix_fmt = "yuvj420p"
+        stream.time_base = Fraction(1, fps)
+        for index in range(frames):
+            jpeg = io.BytesIO()
+            Image.new("RGB", small if index < frames // 2 else big, (index * 10, 90, 90)).save(jpeg, "JPEG", quality=50)
+            packet = av.Packet(jpeg.getvalue())
+            packet.pts = packet.dts = index
+            packet.stream, packet.time_base = stream, stream.time_base
+            output.mux(packet)
+    return buffer.getvalue()
+
+
+def avi_declaring(clip: bytes, fps: int, frames: int) -> bytes:
+    """An AVI whose headers (main and stream) declare `frames` frames at `fps`, whatever its data holds."""
+    data = bytearray(clip)
+    main, stream = data.index(b"avih") + 8, data.index(b"strh") + 8
+    struct.pack_into("<I", data, main + 16, frames)  # dwTotalFrames
+    struct.pack_into("<III", data, stream + 20, 1, fps, 0)  # dwScale, dwRate, dwStart
+    struct.pack_into("<I", data, stream + 32, frames)  # dwLength
+    return bytes(data)

@@ -150,7 +150,8 @@ def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector
             "probability_fake": round(analysis.probability_fake, 6),
             **kind_columns(scorer.kind(analysis.probability_fake, analysis.kind_probabilities)),
             "face_detected": analysis.face_detected, "faces": len(analysis.tracks), "error": "",
-            "video": info.as_dict(len(analysis.times)), "tracks": analysis.track_summaries(label, scorer.kind),
+            "video": info.as_dict(len(analysis.times)), "decoded": sampled.coverage.as_dict(),
+            "tracks": analysis.track_summaries(label, scorer.kind),
             "timeline": analysis.timeline()}
 
 

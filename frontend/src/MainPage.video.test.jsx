@@ -209,6 +209,39 @@ describe('MainPage with a clip', () => {
     expect(facesOnScreen()).toHaveLength(0)
   })
 
+  it('says beside the verdict when only part of the clip could be decoded, and charts only that part', async () => {
+    const note = "Only the first 1.6 s of the clip's 4.0 s could be decoded (the file is truncated or damaged): the verdict and the timeline cover that part."
+    await analyseClip(
+      videoPrediction({
+        decoded: { seconds: 1.6, of_seconds: 4.0, partial: true, note },
+        timeline: [
+          { t: 0.4, probability_fake: 0.62 },
+          { t: 1.2, probability_fake: 0.81 },
+        ],
+      }),
+    )
+    const card = screen.getByRole('region', { name: /verdict/i })
+    expect(within(card).getByRole('note')).toHaveTextContent(note)
+    expect(screen.getByText(/talk\.mp4 · 4\.0 s · only 1\.6 s decoded · 1280×720/)).toBeInTheDocument()
+    expect(timelinePoints()).toHaveLength(2)
+  })
+
+  it('has no partial note for a clip decoded to its end', async () => {
+    await analyseClip()
+    expect(within(screen.getByRole('region', { name: /verdict/i })).queryByRole('note')).not.toBeInTheDocument()
+    expect(screen.queryByText(/decoded/)).not.toBeInTheDocument()
+  })
+
+  it('says a clip took too long when the server stopped it at its time budget, and offers a retry', async () => {
+    const type = 'urn:deepfake-detector:problem:time-budget-exhausted'
+    onPredict(() => problem(503, 'Analysis took too long', 'stopped after 90 s', { type, budget_s: 90 }))
+    const user = await renderPage()
+    await upload(user, clipFile())
+    await user.click(screen.getByRole('button', { name: 'Analyze clip' }))
+    expect(await screen.findByRole('alert')).toHaveTextContent(/took too long and was stopped.*shorter clip/)
+    expect(screen.getByRole('button', { name: 'Try again' })).toBeInTheDocument()
+  })
+
   it('still analyses a clip the browser cannot play', async () => {
     onPredict(() => HttpResponse.json(videoPrediction()))
     const user = await renderPage()

@@ -155,6 +155,11 @@ export function messageForStatus(status, problem = {}, media = 'image') {
     case 422:
       return unprocessableMessage(problem, media)
     case 503:
+      if (problemSlug(problem) === 'time-budget-exhausted') {
+        return clip
+          ? 'The analysis took too long and was stopped (the server may be busy). Please try again later, or with a shorter clip.'
+          : 'The analysis took too long and was stopped (the server may be busy). Please try again later.'
+      }
       return "The analysis server isn't ready to analyse images (no model is loaded yet). Please try again later."
     default:
       if (status >= 500) {

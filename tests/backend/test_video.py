@@ -6,7 +6,7 @@ import base64
 import io
 
 import pytest
-from clips import make_clip
+from clips import make_clip, truncated
 from PIL import Image
 from schema_check import errors, response_schema
 
@@ -51,6 +51,8 @@ def test_each_container_is_recognised_and_sampled(client, container, codec):
     assert body["video"]["frames_sampled"] == len(times) == 8 and times == sorted(times)
     assert 0 < times[0] < 0.3 and 1.7 < times[-1] < 2.0  # spread over the whole clip, not its start
     assert body["face_detected"] is False and body["tracks"] == [] and body["faces"] == []
+    duration = body["video"]["duration_s"]
+    assert body["decoded"] == {"seconds": duration, "of_seconds": duration, "partial": False, "note": None}
     assert body["probability_fake"] == pytest.approx(
         sorted((p["probability_fake"] for p in body["timeline"]), reverse=True)[:4][-1], abs=1) and \
         0 <= body["probability_fake"] <= 1
@@ -126,3 +128,53 @@ def first_frame(clip: bytes) -> Image.Image:
 
     with av.open(io.BytesIO(clip)) as container:
         return next(container.decode(video=0)).to_image()
+
+
+def test_a_clip_cut_short_says_how_much_was_decoded(client, tmp_path):
+    """An mp4 saved with its index first, cut to its first third: the index claims 10 s, the data holds ~3."""
+    clip = truncated(make_clip(10, 10, (160, 120), "mp4", folder=tmp_path), 1 / 3)
+    response = post_clip(client, clip)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert_schema(client, body)
+    decoded = body["decoded"]
+    assert decoded["partial"] is True and decoded["of_seconds"] == body["video"]["duration_s"] == pytest.approx(10)
+    assert 1 < decoded["seconds"] < 4
+    assert decoded["note"].startswith(f"Only the first {decoded['seconds']:.1f} s of the clip's 10.0 s")
+    times = [point["t"] for point in body["timeline"]]
+    assert len(times) == body["video"]["frames_sampled"] >= 12  # the 16 samples spread over the part there is
+    assert max(times) < decoded["seconds"]
+
+
+def test_a_request_past_its_time_budget_is_answered_503(app, client, monkeypatch):
+    """A budget too small for any work (1 ns): clips and images stop at their first check, with a problem."""
+    monkeypatch.setitem(app.config, "REQUEST_BUDGET_S", 1e-9)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 120, 200)).save(buffer, format="PNG")
+    for data, filename, stage in [(make_clip(1, 10, (160, 120)), "clip.mp4", "reading the clip"),
+                                  (buffer.getvalue(), "photo.png", "detecting faces")]:
+        response = post_clip(client, data, filename=filename)
+        assert response.status_code == 503 and response.mimetype == "application/problem+json", filename
+        problem = response.get_json()
+        assert problem["type"].endswith(":time-budget-exhausted") and problem["budget_s"] == 1e-9
+        assert stage in problem["detail"] and "try again" in problem["detail"]
+    monkeypatch.setitem(app.config, "REQUEST_BUDGET_S", None)
+    assert post_clip(client, make_clip(1, 10, (160, 120))).status_code == 200
+
+
+def test_budget_setting_is_checked_at_start(model_dir, tmp_path):
+    from backend import create_app
+
+    config = {"TESTING": True, "MODEL_DIR": str(tmp_path / "none"), "STATIC_DIR": str(tmp_path)}
+    with pytest.raises(RuntimeError, match="FLASK_REQUEST_BUDGET_S"):
+        create_app({**config, "REQUEST_BUDGET_S": "soon"})
+    assert create_app({**config, "REQUEST_BUDGET_S": ""}).config["REQUEST_BUDGET_S"] is None
+
+
+def test_a_clip_with_too_many_frames_is_refused(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "VIDEO_MAX_FRAME_COUNT", 19)
+    for container in ("mkv", "avi"):  # counted while indexing; declared in the header
+        response = post_clip(client, make_clip(2, 10, (160, 120), container), filename=f"clip.{container}")
+        assert response.status_code == 422, container
+        problem = response.get_json()
+        assert problem["type"].endswith(":video-too-many-frames") and problem["max_frame_count"] == 19

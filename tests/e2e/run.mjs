@@ -223,14 +223,15 @@ async function testImage(page) {
   return { file: { name: 'generated-face.png', mimeType: 'image/png', buffer }, generated: true }
 }
 
-// Two seconds of 320x240 H.264 with a drifting face-coloured oval, written by PyAV (in requirements.txt).
+// Seconds (two unless said) of 320x240 H.264 with a drifting face-coloured oval, written by PyAV (in
+// requirements.txt), its index first (faststart) so that a copy cut short still says how long the clip was meant to be.
 const MAKE_CLIP_PY = `
 import sys, av, numpy as np
-out = av.open(sys.argv[1], 'w')
+out = av.open(sys.argv[1], 'w', options={'movflags': 'faststart'})
 stream = out.add_stream('h264', rate=10)
 stream.width, stream.height, stream.pix_fmt = 320, 240, 'yuv420p'
 yy, xx = np.mgrid[0:240, 0:320]
-for i in range(20):
+for i in range(int(10 * float(sys.argv[2]))):
     frame = np.full((240, 320, 3), (159, 184, 208), dtype=np.uint8)
     frame[((xx - 140 - 2 * i) / 60) ** 2 + ((yy - 120) / 80) ** 2 < 1] = (232, 195, 160)
     for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format='rgb24')):
@@ -244,9 +245,21 @@ out.close()
 function testClip() {
   if (existsSync(CLIP)) return CLIP
   log(`no clip at ${CLIP}; making one with PyAV`)
+  return generatedClip(2)
+}
+
+function generatedClip(seconds) {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'e2e-clip-')), 'generated.mp4')
-  execFileSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-c', MAKE_CLIP_PY, file], { stdio: 'inherit' })
+  execFileSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-c', MAKE_CLIP_PY, file, String(seconds)], {
+    stdio: 'inherit',
+  })
   return file
+}
+
+/** The first half of a generated 6 s clip (its bytes: under a second of pictures), as an interrupted copy leaves it. */
+function truncatedClip() {
+  const whole = readFileSync(generatedClip(6))
+  return { name: 'cut-short.mp4', mimeType: 'video/mp4', buffer: whole.subarray(0, Math.floor(whole.length / 2)) }
 }
 
 /** "1:03.2 — 81% fake" → 63.2 */
@@ -395,6 +408,23 @@ async function main() {
       const tracks = await page.getByRole('region', { name: 'Faces in the clip' }).getByRole('button').count()
       log(`clip verdict: ${(await heading.innerText()).replace(/\s+/g, ' ')}, p(fake)=${value}%, points=${count}, tracks=${tracks}`)
       await page.screenshot({ path: path.join(artifacts, '5-clip.png'), fullPage: true })
+      await page.close()
+    })
+
+    await test('a clip cut short says beside its verdict how much of it was decoded', async () => {
+      const page = await context.newPage()
+      await page.goto(base)
+      await page.getByLabel('Image files or video clips').setInputFiles(truncatedClip())
+      await page.getByRole('button', { name: 'Analyze clip' }).click()
+      const card = page.getByRole('region', { name: /verdict: (real|fake)/i })
+      await card.or(page.getByRole('alert')).first().waitFor()
+      if (await page.getByRole('alert').isVisible()) {
+        throw new Error(`server answered with an error: ${await page.getByRole('alert').innerText()}`)
+      }
+      const note = await card.getByRole('note').innerText()
+      assert(/^Only the first \d+\.\d s of the clip's 6\.0 s could be decoded/.test(note), `partial note: ${note}`)
+      log(`cut-short clip: ${note}`)
+      await page.screenshot({ path: path.join(artifacts, '5b-clip-cut-short.png'), fullPage: true })
       await page.close()
     })
 

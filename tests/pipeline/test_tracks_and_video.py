@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from clips import make_clip
+from clips import make_clip, mjpeg_growing, truncated
 from PIL import Image
 
+from pipeline.budget import BudgetExhausted, Deadline
 from pipeline.faces import Face
 from pipeline.tracks import aggregate, link_tracks
-from pipeline.video import read_clip, sample_times, sniff_container
+from pipeline.video import VideoProblem, read_clip, sample_times, sniff_container
 
 MARKS = ((0.0, 0.0),) * 5
 
@@ -104,3 +105,74 @@ def test_a_tracks_kind_is_the_mean_over_the_sightings_that_make_its_probability(
     assert track.kind_probabilities == pytest.approx({"gan": 0.5, "diffusion": 0.5, "swap": 0.0})
     assert analysis.kind_probabilities == track.kind_probabilities
     assert aggregated(fakes, "max") == (0.9, [0]) and aggregated(fakes, "mean")[1] == [0, 2, 3, 1]
+
+
+@pytest.mark.parametrize("container", ["webm", "mkv", "mp4"])
+def test_a_clip_cut_short_is_sampled_over_the_part_there_is_and_says_so(container, tmp_path):
+    clip = make_clip(10, 10, (160, 120), container, folder=tmp_path if container == "mp4" else None)
+    info, frames = read_clip(truncated(clip, 1 / 3), container, 16)
+    times = [frame.t for frame in frames]
+    assert info.duration_s == pytest.approx(10, abs=0.1)  # what the header claims
+    coverage = frames.coverage
+    assert coverage.partial and 1 < coverage.seconds < 4 and coverage.of_seconds == info.duration_s
+    assert len(times) >= 12 and max(times) < coverage.seconds  # 16 samples spread over the readable part
+    assert f"first {coverage.seconds:.1f} s of the clip's 10.0 s" in coverage.as_dict()["note"]
+
+
+def test_a_whole_clip_is_not_partial():
+    info, frames = read_clip(make_clip(2, 10, (160, 120), "mkv"), "mkv", 64)
+    assert len(list(frames)) == 20
+    assert frames.coverage.as_dict() == {"seconds": info.duration_s, "of_seconds": info.duration_s,
+                                         "partial": False, "note": None}
+
+
+def test_the_decoder_refuses_frames_over_the_pixel_limit_whatever_the_header_says():
+    """A Motion-JPEG clip that declares 160x120 and turns 5000x4000 half-way: decoding stops there."""
+    info, frames = read_clip(mjpeg_growing(), "avi", 8)
+    sizes = {frame.image.size for frame in frames}
+    assert (info.width, info.height) == (160, 120) and sizes == {(160, 120)}
+    assert frames.coverage.partial and frames.coverage.seconds == pytest.approx(1.0, abs=0.15)
+
+
+def test_a_clip_with_more_frames_than_the_limit_is_refused():
+    clip = make_clip(2, 10, (64, 48), "mkv")  # Matroska has no frame count in its header: counted while indexing
+    with pytest.raises(VideoProblem, match="more than 19 frames"):
+        list(read_clip(clip, "mkv", 4, max_frame_count=19)[1])
+    with pytest.raises(VideoProblem, match="has 20 frames"):  # AVI declares its frame count: refused at once
+        read_clip(make_clip(2, 10, (64, 48), "avi"), "avi", 4, max_frame_count=19)
+    assert len(list(read_clip(clip, "mkv", 4, max_frame_count=20)[1])) == 4
+
+
+class FakeClock:
+    """A clock that moves only when told."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_deadline_passes_after_its_budget_and_never_without_one():
+    clock = FakeClock()
+    deadline = Deadline(2.0, clock)
+    clock.now += 1.9
+    deadline.check("working")
+    clock.now += 0.1
+    with pytest.raises(BudgetExhausted, match="budget of 2 s while scoring") as raised:
+        deadline.before(lambda: "never called", "scoring")()
+    assert raised.value.stage == "scoring" and raised.value.budget_s == 2.0
+    clock.now += 1e9
+    Deadline(None, clock).check("working")
+    Deadline(0, clock).check("working")
+
+
+def test_decoding_a_clip_stops_when_the_deadline_passes():
+    clock = FakeClock()
+    deadline = Deadline(1.0, clock)
+    info, frames = read_clip(make_clip(2, 10, (160, 120), "mkv"), "mkv", 8, deadline=deadline)
+    iterator = iter(frames)
+    next(iterator)
+    clock.now += 1.0
+    with pytest.raises(BudgetExhausted, match="decoding the clip"):
+        next(iterator)

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from fractions import Fraction
 
 import pytest
 import requests
-from clips import audio_only, corrupt_middle, make_clip, unsupported_codec
+from clips import (audio_only, avi_declaring, corrupt_middle, make_clip, mjpeg_growing, truncated,
+                   unsupported_codec)
 from PIL import Image
 from reliability_helpers import PROBLEM_MIMETYPE, raw_request, rss_kib
 
@@ -35,6 +38,13 @@ class ClipCase:
     detail: str = ""
     filename: str = "clip.mp4"
     media: str = "video"
+    partial: bool = False  # a 200 whose `decoded` must say that only part of the clip was read
+
+
+def first_third_of_indexed_mp4() -> bytes:
+    """A 10 s mp4 with its index first (as phones save them), cut to its first third."""
+    with tempfile.TemporaryDirectory() as folder:
+        return truncated(make_clip(10, 10, (160, 120), "mp4", folder=Path(folder)), 1 / 3)
 
 
 CLIP = make_clip(2, 10, (160, 120), "mp4")
@@ -53,6 +63,16 @@ CASES = [
              200),
     ClipCase("many tiny frames", lambda: make_clip(30, 50, (8, 8), "avi"), 422, "at least 16"),
     ClipCase("webm with a jpg name", lambda: make_clip(1, 10, (160, 120), "webm"), 200, filename="x.jpg"),
+    ClipCase("indexed mp4 cut to its first third", first_third_of_indexed_mp4, 200, partial=True),
+    ClipCase("webm cut in half", lambda: truncated(make_clip(4, 10, (160, 120), "webm"), 1 / 2), 200, partial=True),
+    # Motion-JPEG frames each have their own size: the decoder refuses those over 4K before allocating them.
+    ClipCase("frames growing to 20 MP mid-clip", lambda: mjpeg_growing((160, 120), (5000, 4000)), 200, partial=True,
+             filename="grow.avi"),
+    ClipCase("header claiming 200000 frames in 10 s", lambda: avi_declaring(make_clip(1, 10, (64, 48), "avi"),
+                                                                             20000, 200_000), 422, "has 200000 frames",
+             filename="fast.avi"),
+    ClipCase("header claiming 10 million frames", lambda: avi_declaring(make_clip(1, 10, (64, 48), "avi"), 10,
+                                                                        10_000_000), 422, "at most 144000"),
 ]
 
 
@@ -63,7 +83,11 @@ def test_hostile_clip_gets_its_documented_answer(server, case, record_property):
     record_property("status", response.status_code)
     assert response.status_code == case.status, (response.text[:400], server.log_tail())
     if case.status == 200:
-        assert response.json()["media"] == case.media
+        body = response.json()
+        assert body["media"] == case.media
+        if case.media == "video":
+            assert body["decoded"]["partial"] is case.partial, body["decoded"]
+            print(f"{case.id}: 200 {body['decoded']['note'] or 'decoded to the end'}")
         return
     assert response.headers["content-type"].startswith(PROBLEM_MIMETYPE)
     problem = response.json()

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 from PIL import Image
-from reliability_helpers import PROBLEM_MIMETYPE, face_jpeg, raw_request
+from reliability_helpers import PROBLEM_MIMETYPE, face_jpeg, raw_request, rss_kib
+
+import pipeline.media  # noqa: F401  (registers the HEIF plugin, to write the HEIC cases)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -171,6 +173,73 @@ def test_hostile_upload_gets_documented_problem(server, case):
     assert headers.get("content-type", "").startswith(PROBLEM_MIMETYPE)
     problem = json.loads(answer)
     assert {"type", "title", "status", "detail"} <= set(problem) and problem["status"] == status
+
+
+def animated(frames: list[Image.Image], fmt: str, **params) -> bytes:
+    """An animated image (GIF, APNG, WebP, AVIF sequence) of these frames."""
+    return encode(frames[0], fmt, save_all=True, append_images=frames[1:], duration=40, **params)
+
+
+def gif_of_frames(size: tuple[int, int], count: int) -> bytes:
+    """A GIF of `count` full-size frames (a flat frame LZW-coded once and repeated: Pillow would take minutes)."""
+    one = encode(Image.new("P", size, 1), "GIF")
+    start = one.index(b"\x2c\x00\x00\x00\x00")  # the frame's image descriptor at (0, 0)
+    control = b"\x21\xf9\x04\x04\x02\x00\x00\x00"  # graphic control: keep the frame, 20 ms
+    return one[:start].replace(b"GIF87a", b"GIF89a") + (control + one[start:-1]) * count + b"\x3b"
+
+
+def webp_canvas(side: int) -> bytes:
+    """An animated WebP of four 16x16 frames on a canvas declared side x side (libwebp allocates the canvas)."""
+    data = bytearray(animated([Image.new("RGB", (16, 16), (40 * i, 90, 90)) for i in range(4)], "WEBP",
+                              lossless=True))
+    data[24:30] = (side - 1).to_bytes(3, "little") * 2  # VP8X canvas width - 1, height - 1
+    return bytes(data)
+
+
+def heic_declaring(side: int) -> bytes:
+    """A 64x64 HEIC whose 'ispe' box (the size a grid or a photo declares) says side x side."""
+    data = bytearray(encode(Image.new("RGB", (64, 64), (200, 40, 40)), "HEIF"))
+    struct.pack_into(">II", data, data.index(b"ispe") + 8, side, side)
+    return bytes(data)
+
+
+@dataclass
+class DecodeCase:
+    """An upload that would cost much memory or time if decoded whole, and the status it must get."""
+
+    id: str
+    build: object
+    status: int
+
+
+# Only the first frame of an animation or sequence is ever decoded, and only after the (upright) size of that
+# frame or canvas is checked against the pixel limit: memory per upload is bounded by FLASK_MAX_IMAGE_PIXELS.
+DECODE_CASES = [
+    DecodeCase("gif of 1000 frames of 9 MP", lambda: gif_of_frames((3000, 3000), 1000), 200),
+    DecodeCase("apng of 100 frames of 1 MP", lambda: animated([Image.new("RGB", (1000, 1000), (i, 0, 0))
+                                                               for i in range(100)], "PNG"), 200),
+    DecodeCase("webp animation on a 16383x16383 canvas", lambda: webp_canvas(16383), 422),
+    DecodeCase("avif sequence", lambda: animated([Image.new("RGB", (64, 64), (40 * i, 0, 0)) for i in range(8)],
+                                                 "AVIF"), 200),
+    DecodeCase("heic declaring 60000x60000", lambda: heic_declaring(60000), 422),
+    DecodeCase("heic declaring 7000x7000 (over 40 MP)", lambda: heic_declaring(7000), 422),
+    DecodeCase("heic declaring 6000x6000 over 64x64 data", lambda: heic_declaring(6000), 422),
+]
+
+
+def test_uploads_costly_to_decode_are_bounded(server, record_property):
+    """Every case gets its answer (the image itself or a 422 problem), and the workers' memory stays bounded."""
+    before = {pid: rss_kib(pid) for pid in server.workers()}
+    for case in DECODE_CASES:
+        response = requests.post(f"{server.base}/predict?faces=off", files={"file": ("upload", case.build())},
+                                 timeout=60)
+        assert response.status_code == case.status, (case.id, response.text[:300], server.log_tail())
+        if case.status != 200:
+            assert response.headers["content-type"].startswith(PROBLEM_MIMETYPE), case.id
+    growth_mib = max(rss_kib(pid) - before.get(pid, 0) for pid in server.workers()) / 1024
+    record_property("rss_growth_mib", round(growth_mib))
+    assert growth_mib < 512, growth_mib
+    assert set(server.workers()) == set(before)  # no worker was killed and replaced
 
 
 def test_slow_valid_upload_is_answered(server):

@@ -311,3 +311,4 @@ def test_predict_scores_clips_beside_images_like_the_server(tiny_checkpoint, tmp
                              content_type="application/octet-stream").get_json()
         assert row["probability_fake"] == pytest.approx(served["probability_fake"], abs=1e-5)
         assert [p["t"] for p in row["timeline"]] == [p["t"] for p in served["timeline"]]
+        assert row["decoded"] == served["decoded"] and row["decoded"]["partial"] is False

@@ -21,7 +21,10 @@ function describeFaces(result) {
     : `${faceCount} faces were found and are outlined on the image, each with its own score.`
 }
 
-/** Real/Fake verdict, probability bar and words, the kind of fake (when the model guesses one), model used, latency, face summary, heatmap toggle, credentials. */
+/**
+ * Real/Fake verdict (with the server's note when only part of a clip could be decoded), probability bar and words,
+ * the kind of fake (when the model guesses one), model used, latency, face summary, heatmap toggle, credentials.
+ */
 const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
   const isFake = result.label === 'fake'
   const verdict = isFake ? 'Fake' : 'Real'
@@ -32,6 +35,7 @@ const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onTog
         <span className="verdict__badge" aria-hidden="true">{isFake ? '!' : '✓'}</span>
         Verdict: {verdict}
       </h2>
+      {result.decoded?.partial && <p className="verdict__partial" role="note">{result.decoded.note}</p>}
       <ProbabilityBar probability={result.probability_fake} threshold={result.threshold ?? 0.5} />
       <KindGuess kind={result.kind} probabilities={result.kind_probabilities} />
       {result.face_detected ? (

@@ -7,10 +7,11 @@ import HeatmapImage from './HeatmapImage.jsx'
 import TimelineChart from './TimelineChart.jsx'
 import TrackList from './TrackList.jsx'
 
-function describeClip(video) {
+function describeClip(video, decoded) {
   if (!video) return ''
   const bits = [
     video.duration_s != null && `${video.duration_s.toFixed(1)} s`,
+    decoded?.partial && `only ${decoded.seconds.toFixed(1)} s decoded`,
     video.width && video.height && `${video.width}×${video.height}`,
     video.codec,
     video.frames_sampled != null && `${video.frames_sampled} frames sampled`,
@@ -20,7 +21,8 @@ function describeClip(video) {
 
 /**
  * The chosen clip in a player; after analysis, the faces of the sampled frame nearest to the playhead drawn over it,
- * the P(fake) timeline and one thumbnail per face track. Points and thumbnails seek the player.
+ * the P(fake) timeline (over the part of the clip that could be decoded) and one thumbnail per face track. Points and
+ * thumbnails seek the player.
  */
 export default function VideoView({ src, fileName, result, showHeatmap = false, onDuration }) {
   const videoRef = useRef(null)
@@ -78,13 +80,13 @@ export default function VideoView({ src, fileName, result, showHeatmap = false, 
         )}
         <figcaption className="preview__caption">
           {fileName}
-          {result?.video && ` · ${describeClip(result.video)}`}
+          {result?.video && ` · ${describeClip(result.video, result.decoded)}`}
         </figcaption>
       </figure>
       {result && (
         <TimelineChart
           timeline={result.timeline}
-          duration={result.video?.duration_s}
+          duration={result.decoded?.partial ? result.decoded.seconds : result.video?.duration_s}
           threshold={result.threshold ?? 0.5}
           currentTime={time}
           currentSample={sample}

@@ -96,6 +96,7 @@ export function videoPrediction(overrides = {}) {
     ...kind,
     latency_ms: 930.5,
     video: { duration_s: 4.0, fps: 25.0, width: 1280, height: 720, codec: 'h264', frames_sampled: 4 },
+    decoded: { seconds: 4.0, of_seconds: 4.0, partial: false, note: null },
     tracks,
     timeline: tracks[0].frames.map(({ t, probability_fake }) => ({ t, probability_fake })),
     faces: [
