@@ -105,15 +105,25 @@ class DataMix:
     sbi_weight: float = 1.0
 
     def without(self, left_out: str | None) -> "DataMix":
-        """The mix less one source (a leave-one-source-out run); DataError for an unknown name."""
+        """The mix less one source, or less every source of one family (gan, diffusion, swap: the swap family takes
+        the pseudo-fakes with it): a leave-one-out run; DataError for an unknown name."""
         if left_out is None:
             return self
-        if left_out not in self.source_names():
-            raise DataError(f"--leave-out {left_out!r} is not a source of {self.path}: choose one of {', '.join(self.source_names())}")
-        if left_out == C.SBI_SOURCE:
-            return DataMix(self.path, self.sources, self.validation_fraction, self.test_fraction, 0.0)
-        kept = tuple(s for s in self.sources if s.name != left_out)
-        return DataMix(self.path, kept, self.validation_fraction, self.test_fraction, self.sbi_weight)
+        if left_out not in self.left_out_names():
+            raise DataError(f"--leave-out {left_out!r} is neither a source nor a family of {self.path}: choose one of "
+                            f"{', '.join(self.left_out_names())}")
+        family = left_out in self.families() and left_out not in self.source_names()
+        kept = tuple(s for s in self.sources if s.name != left_out and not (family and s.family == left_out))
+        no_sbi = left_out == C.SBI_SOURCE or (family and left_out == "swap")
+        return DataMix(self.path, kept, self.validation_fraction, self.test_fraction, 0.0 if no_sbi else self.sbi_weight)
+
+    def families(self) -> list[str]:
+        """The kinds of fake the sources name, in C.KIND_NAMES order."""
+        return [k for k in C.KIND_NAMES if any(s.family == k for s in self.sources)]
+
+    def left_out_names(self) -> list[str]:
+        """What --leave-out accepts: every source name, then every family."""
+        return self.source_names() + [f for f in self.families() if f not in self.source_names()]
 
     def source_names(self) -> list[str]:
         """Every source name, with the SBI pseudo-fakes when any source feeds them."""

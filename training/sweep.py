@@ -37,7 +37,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser = ArgumentParser(description="Train models x epoch counts (or x left-out sources) and compare on a split.", add_help=add_help)
     parser.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/Validation/Test (this or --data-mix)")
     parser.add_argument("--data-mix", type=Path, default=None, help="data mix YAML (this or --data-dir)")
-    parser.add_argument("--leave-out", nargs="+", default=[], metavar="SOURCE", help="with --data-mix: one run per source left out (default none)")
+    parser.add_argument("--leave-out", nargs="+", default=[], metavar="NAME", help="with --data-mix: one run per source or family (gan, diffusion, swap) left out (default none)")
     parser.add_argument("--baseline", type=Path, default=None, help="with --leave-out: a checkpoint trained on the whole mix, the matrix's first row (default none)")
     parser.add_argument("--report", type=Path, default=None, help="with --leave-out: write the matrix as Markdown here (default none)")
     parser.add_argument("--models", nargs="+", default=["efficientnet_b0", "resnet50"], help="architectures (default efficientnet_b0 resnet50)")
@@ -103,10 +103,10 @@ def check_args(args: argparse.Namespace) -> None:
     if args.leave_out and args.data_mix is None:
         raise UserError("--leave-out needs --data-mix")
     if args.leave_out:
-        sources = load_mix(args.data_mix).source_names()
-        missing = [s for s in args.leave_out if s not in sources]
+        names = load_mix(args.data_mix).left_out_names()
+        missing = [s for s in args.leave_out if s not in names]
         if missing:
-            raise UserError(f"--leave-out {', '.join(missing)}: not a source of {args.data_mix} ({', '.join(sources)})")
+            raise UserError(f"--leave-out {', '.join(missing)}: neither a source nor a family of {args.data_mix} ({', '.join(names)})")
 
 
 def eval_args(args: argparse.Namespace, folder: str) -> argparse.Namespace:

@@ -50,7 +50,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     data = parser.add_argument_group("data (--data-dir or --data-mix)")
     data.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/ and Validation/ (default none)")
     data.add_argument("--data-mix", type=Path, default=None, help="data mix YAML (config/data-mix.yaml documents it; default none)")
-    data.add_argument("--leave-out", default=None, help="with --data-mix: train and validate without this source (default none)")
+    data.add_argument("--leave-out", default=None, help="with --data-mix: train and validate without this source, or every source of this family (gan, diffusion, swap) (default none)")
     data.add_argument("--samples-per-epoch", type=int, default=None, help="with --data-mix: examples drawn per epoch (default: the Train split's size)")
     data.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     data.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side in pixels (default {C.DEFAULT_IMAGE_SIZE})")

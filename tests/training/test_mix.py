@@ -85,7 +85,7 @@ def test_bad_mix_stops_with_one_sentence_and_exit_2(tmp_path, capsys, entry, mes
 def test_missing_mix_file_and_unknown_leave_out(tmp_path, tiny_mix):
     with pytest.raises(DataError, match="Data mix file not found"):
         load_mix(tmp_path / "absent.yaml")
-    with pytest.raises(DataError, match="not a source"):
+    with pytest.raises(DataError, match="neither a source nor a family"):
         load_mix(tiny_mix[0]).without("stylegan9")
 
 

@@ -241,3 +241,14 @@ def test_comparison_flags_a_candidate_that_loses_a_family_and_only_that_one():
     assert not ships(table) and ships(compare_predictions(baseline, baseline, 0.5, 0.5))
     with pytest.raises(ValueError):
         compare_predictions(candidate.iloc[::-1], baseline, 0.5, 0.5)
+
+
+def test_leave_out_takes_a_whole_family(tagged_mix):
+    mix = load_mix(tagged_mix[0])
+    assert mix.families() == ["gan", "diffusion"]
+    assert mix.left_out_names() == ["gan", "t2i", "reals", C.SBI_SOURCE, "diffusion"]  # "gan" is a source's name too
+    without_diffusion = mix.without("diffusion")
+    assert [s.name for s in without_diffusion.sources] == ["gan", "reals"]
+    assert without_diffusion.sbi_weight == mix.sbi_weight
+    with pytest.raises(Exception, match="neither a source nor a family"):
+        mix.without("swap")  # no source of the tiny mix makes swaps
