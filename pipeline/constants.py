@@ -77,6 +77,9 @@ EQUALISE_JPEG_PROBABILITY = 0.9
 # a candidate default must not fall below the current one by, on any source, family or tag.
 COMPARE_BOOTSTRAP_SAMPLES = 1000
 COMPARE_CONFIDENCE = 0.95
+# A tag (one generator, swap tool or photographer) decides only with this many images: below it, a bootstrap interval
+# over a handful of pictures is too rough to block a release (it is still reported).
+COMPARE_MIN_TAG_IMAGES = 30
 # Weight of the kind head's loss (P(kind | fake), learnt on fakes only) beside the real/fake loss.
 KIND_LOSS_WEIGHT = 0.3
 # Self-blended images (Shiohara & Yamasaki, CVPR 2022), made from 5 detector landmarks.

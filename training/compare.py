@@ -1,6 +1,6 @@
 """The no-regression rule: a candidate default against the current one, group by group (every source, family and
 tag of a split), with paired bootstrap confidence intervals. A candidate that is worse than the current default on
-any group by more than the interval does not ship.
+any family or source (or tag of at least C.COMPARE_MIN_TAG_IMAGES images) by more than the interval does not ship.
 
 Fake groups compare AUC against every real image of the split (threshold-free), real groups the share called fake
 at each model's own threshold. The caught share of each fake group is reported beside, for reading, not for the rule.
@@ -17,7 +17,7 @@ from scipy.stats import rankdata
 from pipeline import constants as C
 
 COMPARE_COLUMNS = ["by", "group", "class", "images", "metric", "candidate", "baseline", "difference", "ci_low", "ci_high",
-                   "verdict", "candidate_caught", "baseline_caught"]
+                   "verdict", "decides", "candidate_caught", "baseline_caught"]
 GROUPINGS = ("family", "source", "tag")
 
 
@@ -93,7 +93,7 @@ def compare_predictions(candidate: pd.DataFrame, baseline: pd.DataFrame, candida
         for (group, fake), members in candidate.groupby([by, is_fake]).groups.items():
             chosen = candidate.index.get_indexer(members)
             row = {"by": by, "group": group, "class": fake_name if fake else C.CLASS_NAMES[C.REAL_INDEX],
-                   "images": len(chosen)}
+                   "images": len(chosen), "decides": by != "tag" or len(chosen) >= C.COMPARE_MIN_TAG_IMAGES}
             if fake:
                 row |= compare_fake_group(cand_p, base_p, real, chosen, rng)
                 row |= {"candidate_caught": float(cand_called[chosen].mean()), "baseline_caught": float(base_called[chosen].mean())}
@@ -104,22 +104,24 @@ def compare_predictions(candidate: pd.DataFrame, baseline: pd.DataFrame, candida
 
 
 def ships(table: pd.DataFrame) -> bool:
-    """True when the candidate is worse than the baseline on no group."""
-    return not (table["verdict"] == "worse").any()
+    """True when the candidate is worse than the baseline on no deciding group (every family and source, and every
+    tag with enough images for its interval to mean something)."""
+    return not ((table["verdict"] == "worse") & table["decides"]).any()
 
 
 def comparison_markdown(table: pd.DataFrame, candidate: str, baseline: str, split: str) -> str:
     """The comparison as Markdown, with the shipping verdict first."""
-    worse = table[table["verdict"] == "worse"]
+    worse = table[(table["verdict"] == "worse") & table["decides"]]
     head = (f"**{candidate}** vs **{baseline}** on {split}: "
             + ("no group is worse beyond the 95% interval: **ships**." if worse.empty else
                f"worse on {len(worse)} group(s) ({', '.join(f'{by} {group}' for by, group in zip(worse['by'], worse['group']))}): "
-               "**does not ship**."))
+               "**does not ship**.")
+            + f" Tags under {C.COMPARE_MIN_TAG_IMAGES} images are shown but do not decide (marked *).")
     lines = [head, "", "| by | group | class | images | metric | candidate | baseline | difference (95% CI) | caught (candidate / baseline) | verdict |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.to_dict("records"):
         caught = "" if math.isnan(r["candidate_caught"]) else f"{r['candidate_caught']:.3f} / {r['baseline_caught']:.3f}"
         lines.append(f"| {r['by']} | {r['group']} | {r['class']} | {r['images']} | {r['metric']} | {r['candidate']:.4f} | "
                      f"{r['baseline']:.4f} | {r['difference']:+.4f} ({r['ci_low']:+.4f}, {r['ci_high']:+.4f}) | {caught} | "
-                     f"{r['verdict']} |")
+                     f"{r['verdict']}{'' if r['decides'] else ' *'} |")
     return "\n".join(lines) + "\n"

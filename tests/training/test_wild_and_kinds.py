@@ -252,3 +252,20 @@ def test_leave_out_takes_a_whole_family(tagged_mix):
     assert without_diffusion.sbi_weight == mix.sbi_weight
     with pytest.raises(Exception, match="neither a source nor a family"):
         mix.without("swap")  # no source of the tiny mix makes swaps
+
+
+def test_a_tag_too_small_for_its_interval_is_reported_but_does_not_block():
+    rng = np.random.default_rng(3)
+    n, small = 200, C.COMPARE_MIN_TAG_IMAGES - 1
+    frame = pd.DataFrame({"file": [f"f{i}" for i in range(2 * n)], "label": ["Real"] * n + ["Fake"] * n,
+                          "family": ["real"] * n + ["gan"] * n, "source": ["reals"] * n + ["gans"] * n,
+                          "tag": ["r"] * n + ["tiny"] * small + ["big"] * (n - small)})
+    real, fake = rng.random(n) * 0.5, 0.5 + rng.random(n) * 0.5
+    baseline = frame.assign(probability_fake=np.concatenate([real, fake]))
+    worse_on_tiny = fake.copy()
+    worse_on_tiny[:small] = rng.random(small) * 0.45  # the tiny tag now ranks below most reals
+    candidate = frame.assign(probability_fake=np.concatenate([real, worse_on_tiny]))
+    table = compare_predictions(candidate, baseline, 0.5, 0.5).set_index(["by", "group"])
+    assert table.loc[("tag", "tiny"), "verdict"] == "worse" and not table.loc[("tag", "tiny"), "decides"]
+    assert table.loc[("family", "gan"), "decides"]
+    assert ships(table.reset_index()) == (table.loc[("family", "gan"), "verdict"] != "worse")
