@@ -56,7 +56,10 @@ def test_committed_checkpoint_metadata(path):
     assert payload["image_size"] >= 64
     assert payload["mean"] == pytest.approx(C.IMAGENET_MEAN) and payload["std"] == pytest.approx(C.IMAGENET_STD)
     assert 0 < payload["threshold"] < 1 and payload["temperature"] >= C.MIN_TEMPERATURE
-    assert payload["metrics"]["val_auc"] > 0.85
+    if "wild_mean_source_auc" in payload["metrics"]:  # picked on sources held out of training: judged there
+        assert payload["metrics"]["wild_mean_source_auc"] > 0.8
+    else:
+        assert payload["metrics"]["val_auc"] > 0.85
     if not payload["config"].get("data_mix"):  # a mix's Validation holds hard pseudo-fakes and a high threshold
         assert payload["metrics"]["val_accuracy"] > 0.9
     assert "optimizer" not in payload

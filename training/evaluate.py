@@ -8,6 +8,7 @@ import logging
 import math
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -83,9 +84,23 @@ def evaluation_dataset(args: argparse.Namespace, meta, data_dir: Path | None = N
     transform = build_transforms(False, meta.image_size, meta.mean, meta.std)
     if getattr(args, "data_mix", None) is None:
         return FaceFolderDataset(split_dir(data_dir or args.data_dir, args.split), transform)
-    mix = load_mix(args.data_mix)
-    records = mix_records(mix, getattr(args, "crop_cache", None))
+    mix, records = loaded_mix(args.data_mix, getattr(args, "crop_cache", None))
     return split_dataset(records, mix, args.split, transform, False, getattr(args, "seed", 42))
+
+
+def loaded_mix(path: Path, crop_cache: Path | None):
+    """A mix and its crop records, listed once per process and version of the file: evaluate and package score
+    several checkpoints and splits on the same records."""
+    path = Path(path)
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    mix, records = _loaded_mix(str(path.resolve()), stamp, str(crop_cache) if crop_cache else None)
+    return mix, records.copy()
+
+
+@lru_cache(maxsize=2)
+def _loaded_mix(path: str, stamp: int, crop_cache: str | None):
+    mix = load_mix(Path(path))
+    return mix, mix_records(mix, Path(crop_cache) if crop_cache else None)
 
 
 def evaluate_checkpoint(name: str, path: Path, data_dir: Path | None, args: argparse.Namespace,

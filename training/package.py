@@ -21,15 +21,13 @@ from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
 from pipeline.errors import UserError
 
 from .cli import ArgumentParser, run_command
-from .crops import mix_records
 from .data import collate_samples
 from .distributed import DistributedContext
 from .engine import collect_logits
-from .evaluate import evaluation_dataset
+from .evaluate import evaluation_dataset, loaded_mix
 from pipeline.scoring import class_logits, kind_logits
 
 from .metrics import compute_metrics, fake_probability, fit_temperature
-from .mix import load_mix
 from .mixdata import MixDataset
 
 logger = logging.getLogger(__name__)
@@ -74,7 +72,7 @@ def default_splits(args) -> list[str]:
     """Validation, plus Wild when the data mix holds sources out."""
     if args.data_mix is None:
         return ["Validation"]
-    records = mix_records(load_mix(args.data_mix), args.crop_cache)
+    _, records = loaded_mix(args.data_mix, args.crop_cache)
     return ["Validation"] + ([C.WILD_SPLIT] if (records["split"] == C.WILD_SPLIT).any() else [])
 
 
@@ -112,8 +110,9 @@ def package(args: argparse.Namespace) -> int:
         real = labels.numpy() == C.REAL_INDEX
         meta.threshold = fit_threshold(probabilities[real], args.max_false_fake_rate, sources[real])
     metrics = compute_metrics(labels.numpy(), probabilities, meta.threshold)
+    chosen_on = {k: v for k, v in meta.metrics.items() if k.startswith("wild_")}  # what picked the epoch, kept
     meta.metrics = {"val_loss": float(torch.nn.functional.cross_entropy(class_logits(logits) / meta.temperature, labels)),
-                    **{f"val_{k}": v for k, v in metrics.items()}}
+                    **{f"val_{k}": v for k, v in metrics.items()}, **chosen_on}
     meta.config = {**meta.config, "packaged_from": str(args.checkpoint), "packaged_from_sha256": file_hash(args.checkpoint),
                    "calibration_splits": list(args.splits)}
     save_checkpoint(args.output, model, meta, half=args.half)

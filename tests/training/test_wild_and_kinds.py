@@ -190,6 +190,7 @@ def test_package_calibrates_on_validation_and_wild_with_a_kind_temperature(tagge
                          str(cache), "--output", str(output), "--max-false-fake-rate", "0.1", "--workers", "0"]) == 0
     _, meta = load_checkpoint(output)
     assert meta.config["calibration_splits"] == ["Validation", C.WILD_SPLIT]
+    assert "wild_mean_source_auc" in meta.metrics  # what chose the epoch stays with the packaged file
     assert C.MIN_TEMPERATURE <= meta.kind_temperature <= C.MAX_TEMPERATURE
     assert "fitted on Validation + Wild" in capsys.readouterr().out
 
