@@ -11,7 +11,7 @@ from typing import Iterator
 from PIL import Image
 
 from . import constants as C
-from .errors import UserError
+from .errors import DECODER_ERRORS, MediaProblem, decoder_call
 
 logger = logging.getLogger(__name__)
 
@@ -23,12 +23,22 @@ CONTAINER_MIME_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "v
                         "mkv": "video/x-matroska", "avi": "video/x-msvideo"}
 
 
-class VideoProblem(UserError):
+class VideoProblem(MediaProblem):
     """A clip that cannot be used, with the API problem it becomes (status, slug, title)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extras):
-        super().__init__(detail)
-        self.status, self.slug, self.title, self.detail, self.extras = status, slug, title, detail, extras
+
+def undecodable_clip(error: Exception) -> VideoProblem:
+    """The problem of a clip that FFmpeg cannot read."""
+    return VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
+                        "The file looks like a video but cannot be read (truncated or corrupt: "
+                        f"{error.__class__.__name__}).")
+
+
+def ffmpeg_call():
+    """Wrap a call into PyAV/FFmpeg: its failure on bad bytes becomes the 422 of an undecodable clip."""
+    import av
+
+    return decoder_call(undecodable_clip, (av.error.FFmpegError, *DECODER_ERRORS))
 
 
 @dataclass(frozen=True)
@@ -78,12 +88,8 @@ def open_container(data: bytes):
     """A PyAV container reading the bytes in memory; VideoProblem if FFmpeg cannot read it."""
     import av
 
-    try:
+    with ffmpeg_call():
         return av.open(io.BytesIO(data), mode="r", options={"probesize": "5000000"})
-    except (av.error.FFmpegError, ValueError, OSError) as error:
-        raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
-                           "The file looks like a video but cannot be read (truncated or corrupt: "
-                           f"{error.__class__.__name__}).") from None
 
 
 def video_stream(container):
@@ -128,7 +134,8 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
         raise VideoProblem(422, "video-too-small", "Video frames too small",
                            f"The clip's frames are {width}x{height} pixels; each side must be at least {min_side}.",
                            min_side=min_side)
-    duration = clip_duration(container, stream)
+    with ffmpeg_call():  # demuxing and seeking back may fail on corrupt packets
+        duration = clip_duration(container, stream)
     if duration > max_duration_s:
         raise VideoProblem(422, "video-too-long", "Clip too long",
                            f"The clip lasts {format_duration(duration)}; at most {format_duration(max_duration_s)} "
@@ -180,7 +187,8 @@ class FrameSampler:
             # B-frames are never references for the I/P frames after them: skipping them decodes 2-3x faster, and
             # a sample lands on the next I/P frame (a few frames later; its real time is what is reported).
             stream.codec_context.skip_frame = "BIDIR"
-        self.keyframes = keyframe_times(container, stream)
+        with ffmpeg_call():  # seeking back after the demux is refused by some corrupt containers
+            self.keyframes = keyframe_times(container, stream)
         self.frames = None
         self.position = float("-inf")
         self.tolerance = 0.5 / max(1.0, float(stream.average_rate or 25))
