@@ -129,6 +129,7 @@ def changed(before: dict[Path, float], after: dict[Path, float]) -> list[Path]:
 def files_holding(markers: Iterable[bytes], paths: Iterable[Path], skip: Iterable[Path] = ()) -> list[Path]:
     """The paths (outside the `skip` folders) whose content holds one of the markers: uploads that reached the disk."""
     markers, skip = list(markers), list(skip)
+    prefix = os.path.commonprefix(markers) if len(markers) > 1 else b""  # one scan per file for thousands of markers
     found = []
     for path in paths:
         if any(folder == path or folder in path.parents for folder in skip):
@@ -136,6 +137,8 @@ def files_holding(markers: Iterable[bytes], paths: Iterable[Path], skip: Iterabl
         try:
             if path.stat().st_size < 50_000_000:
                 content = path.read_bytes()
+                if len(prefix) >= 8 and prefix not in content:
+                    continue
                 found += [path] if any(marker in content for marker in markers) else []
         except OSError:  # vanished or unreadable (another process's file)
             continue

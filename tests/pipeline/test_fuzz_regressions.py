@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from fuzz.targets import TARGETS, run_target
+from fuzz.targets import REGRESSIONS, regression_cases, run_target
 
-REGRESSIONS = Path(__file__).resolve().parents[1] / "fuzz" / "regressions"
-CASES = sorted(path for name in TARGETS for path in (REGRESSIONS / name).glob("*") if path.is_file()
-               and path.name != ".gitkeep")
+CASES = regression_cases()
 
 
 @pytest.mark.parametrize("path", CASES, ids=[f"{p.parent.name}/{p.name}" for p in CASES])
