@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: setup start test test-python test-frontend test-e2e browser nginx weights bench-setup clean
+.PHONY: setup start test test-python test-frontend test-e2e browser nginx weights bench-setup fuzz fuzz-deep clean
 
 ## setup: Python venv with pinned requirements, Node packages, the built page.
 setup: $(VENV)/.installed frontend/node_modules/.installed frontend/dist/index.html
@@ -66,6 +66,22 @@ test-frontend: frontend/node_modules/.installed
 
 test-e2e: setup browser
 	node tests/e2e/run.mjs
+
+## fuzz: FUZZ_CASES mutated uploads of every format (run FUZZ_SEED: the same number sends the same cases) against
+## real gunicorn with the bundled models; prints counts per status and per format, fails on any 5xx, dropped
+## connection, worker restart, traceback or upload written to disk. CI runs a share of it (tests/reliability).
+FUZZ_CASES ?= 3000
+FUZZ_SEED ?= 1
+fuzz: $(VENV)/.installed
+	PYTHONPATH=.:tests $(PY) -m fuzz --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
+
+## fuzz-deep: coverage-guided fuzzing (atheris) of upload decoding, clip sampling and provenance reading, in process,
+## for FUZZ_TIME seconds split over the targets; a crash is saved in tests/fuzz/regressions/<target>/, which
+## tests/pipeline/test_fuzz_regressions.py replays.
+FUZZ_TIME ?= 300
+fuzz-deep: $(VENV)/.installed
+	$(PY) -m pip install --quiet -r tests/fuzz/requirements.txt
+	PYTHONPATH=.:tests $(PY) -m fuzz.deep --seconds $(FUZZ_TIME)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist tests/e2e/artifacts .pytest_cache

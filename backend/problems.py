@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from pipeline.errors import MediaProblem
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_MIMETYPE = "application/problem+json"
@@ -49,6 +51,9 @@ def handle_error(error: Exception) -> Response:
     """The single error handler: known problems verbatim, anything unexpected as a generic 500."""
     if isinstance(error, ApiProblem):
         return problem_response(error.to_dict(), error.headers)
+    if isinstance(error, MediaProblem):  # an upload a decoder refused, raised where no caller turned it into ApiProblem
+        return problem_response(ApiProblem(error.status, error.slug, error.title, error.detail,
+                                           **error.extras).to_dict())
     if isinstance(error, HTTPException):
         headers = {}
         if error.code == 405 and getattr(error, "valid_methods", None):

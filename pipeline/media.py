@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-# Errors Pillow raises for files that are not images, truncated or otherwise broken.
-IMAGE_DECODE_ERRORS = (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+from .errors import DECODER_ERRORS
+
+# Errors Pillow and its plugins (pillow-heif, AVIF) raise for files that are not images, truncated or otherwise broken.
+IMAGE_DECODE_ERRORS = (UnidentifiedImageError, Image.DecompressionBombError, *DECODER_ERRORS)
 
 # Pillow format name -> MIME type, for every image format the project may accept (config/limits.json picks).
 FORMAT_MIME_TYPES: dict[str, str] = {

@@ -77,14 +77,19 @@ class Evidence:
 def read_provenance(data: bytes, trust_anchors: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> dict:
     """The provenance answer for an upload's bytes; a metadata problem gives verdict "unknown", never an error."""
     try:
-        blocks = find_metadata(data)
-        credentials = read_credentials(data, blocks, trust_anchors, timeout_s)
-        evidence = [*c2pa_evidence(credentials), *xmp_evidence(blocks), *exif_evidence(blocks), *text_evidence(blocks)]
-        evidence = [item for item in evidence if item.value or item.indicates]
-        return provenance_answer(evidence[:MAX_EVIDENCE], credentials, blocks.notes)
+        return provenance_of(data, trust_anchors, timeout_s)
     except Exception:  # metadata must never cost the verdict on the pixels; the traceback stays in the log
         logger.exception("Reading the provenance metadata failed")
         return provenance_answer([], Credentials(), ["the metadata could not be read"])
+
+
+def provenance_of(data: bytes, trust_anchors: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> dict:
+    """The provenance answer for an upload's bytes; raises on a bug (read_provenance is the caller that must not)."""
+    blocks = find_metadata(data)
+    credentials = read_credentials(data, blocks, trust_anchors, timeout_s)
+    evidence = [*c2pa_evidence(credentials), *xmp_evidence(blocks), *exif_evidence(blocks), *text_evidence(blocks)]
+    evidence = [item for item in evidence if item.value or item.indicates]
+    return provenance_answer(evidence[:MAX_EVIDENCE], credentials, blocks.notes)
 
 
 def provenance_answer(evidence: list[Evidence], credentials: Credentials, notes: list[str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from . import constants as C
 from .budget import UNLIMITED, Deadline
-from .errors import UserError
+from .errors import DECODER_ERRORS, MediaProblem, decoder_call
 
 logger = logging.getLogger(__name__)
 
@@ -25,12 +25,22 @@ CONTAINER_MIME_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "webm": "v
                         "mkv": "video/x-matroska", "avi": "video/x-msvideo"}
 
 
-class VideoProblem(UserError):
+class VideoProblem(MediaProblem):
     """A clip that cannot be used, with the API problem it becomes (status, slug, title)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extras):
-        super().__init__(detail)
-        self.status, self.slug, self.title, self.detail, self.extras = status, slug, title, detail, extras
+
+def undecodable_clip(error: Exception) -> VideoProblem:
+    """The problem of a clip that FFmpeg cannot read."""
+    return VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
+                        "The file looks like a video but cannot be read (truncated or corrupt: "
+                        f"{error.__class__.__name__}).")
+
+
+def ffmpeg_call():
+    """Wrap a call into PyAV/FFmpeg: its failure on bad bytes becomes the 422 of an undecodable clip."""
+    import av
+
+    return decoder_call(undecodable_clip, (av.error.FFmpegError, *DECODER_ERRORS))
 
 
 @dataclass(frozen=True)
@@ -106,12 +116,8 @@ def open_container(data: bytes):
     """A PyAV container reading the bytes in memory; VideoProblem if FFmpeg cannot read it."""
     import av
 
-    try:
+    with ffmpeg_call():
         return av.open(io.BytesIO(data), mode="r", options={"probesize": "5000000"})
-    except (av.error.FFmpegError, ValueError, OSError) as error:
-        raise VideoProblem(422, "undecodable-video", "Clip cannot be decoded",
-                           "The file looks like a video but cannot be read (truncated or corrupt: "
-                           f"{error.__class__.__name__}).") from None
 
 
 def video_stream(container):
@@ -162,7 +168,8 @@ def probe_clip(container, container_name: str, max_duration_s: float, max_pixels
                            min_side=min_side)
     if stream.frames > max_frame_count:
         raise too_many_frames(stream.frames, max_frame_count)
-    duration = clip_duration(container, stream)
+    with ffmpeg_call():  # demuxing and seeking back may fail on corrupt packets
+        duration = clip_duration(container, stream)
     if duration > max_duration_s:
         raise VideoProblem(422, "video-too-long", "Clip too long",
                            f"The clip lasts {format_duration(duration)}; at most {format_duration(max_duration_s)} "
@@ -230,7 +237,8 @@ def index_stream(container, stream, max_frame_count: int = C.MAX_VIDEO_FRAME_COU
                 keyframes.append(start)
     except av.error.FFmpegError as error:  # what was read before the damage is the index
         logger.info("Demuxing stopped after %d packets (%s)", count, error.__class__.__name__)
-    container.seek(0)
+    with ffmpeg_call():  # seeking back after the demux is refused by some corrupt containers
+        container.seek(0)
     return StreamIndex(sorted(keyframes), end)
 
 

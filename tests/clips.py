@@ -78,6 +78,13 @@ def corrupt_middle(clip: bytes) -> bytes:
     return bytes(data)
 
 
+def zeroed_middle(clip: bytes) -> bytes:
+    """The clip with its middle half zeroed (the fuzzer's simplest clip that FFmpeg refused to seek back in)."""
+    data = bytearray(clip)
+    data[len(data) // 4: 3 * len(data) // 4] = bytes(len(data) // 2)
+    return bytes(data)
+
+
 def av_open(target: io.BytesIO | Path, container: str, options: dict[str, str] | None = None):
     """A PyAV output container writing into the buffer or file."""
     import av

@@ -1,15 +1,17 @@
 """A real gunicorn with the repository's config on a loopback port, for the API and reliability tests; Debian's
-nginx with the repository's template in front of several, for the replica test."""
+nginx with the repository's template in front of several, for the replica test; a watch on the disk for files that
+hold an upload's bytes."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import string
 import subprocess
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from benchmarks.bench_utils import Server, free_port, gunicorn_server
 
@@ -100,3 +102,44 @@ def redis_server(work_dir: Path) -> Iterator[str]:
     with listening(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--dir", str(work_dir), "--logfile", str(work_dir / "redis.log")], port, work_dir / "redis.log"):
         yield f"redis://127.0.0.1:{port}"
+
+
+SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".pytest_cache"}
+
+
+def snapshot(folder: Path) -> dict[Path, float]:
+    """Every file below a folder with its modification time (unreadable parts and SKIP_DIRS skipped)."""
+    found = {}
+    for root, dirs, names in os.walk(folder, onerror=lambda error: None):
+        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
+        for name in names:
+            path = Path(root) / name
+            try:
+                found[path] = path.stat().st_mtime
+            except OSError:
+                continue
+    return found
+
+
+def changed(before: dict[Path, float], after: dict[Path, float]) -> list[Path]:
+    """Files that are new or were modified."""
+    return [p for p, mtime in after.items() if before.get(p) != mtime]
+
+
+def files_holding(markers: Iterable[bytes], paths: Iterable[Path], skip: Iterable[Path] = ()) -> list[Path]:
+    """The paths (outside the `skip` folders) whose content holds one of the markers: uploads that reached the disk."""
+    markers, skip = list(markers), list(skip)
+    prefix = os.path.commonprefix(markers) if len(markers) > 1 else b""  # one scan per file for thousands of markers
+    found = []
+    for path in paths:
+        if any(folder == path or folder in path.parents for folder in skip):
+            continue
+        try:
+            if path.stat().st_size < 50_000_000:
+                content = path.read_bytes()
+                if len(prefix) >= 8 and prefix not in content:
+                    continue
+                found += [path] if any(marker in content for marker in markers) else []
+        except OSError:  # vanished or unreadable (another process's file)
+            continue
+    return found

@@ -154,6 +154,29 @@ def test_unexpected_error_is_a_generic_500(app, monkeypatch):
     assert set(response.get_json()) == {"type", "title", "status", "detail"}
 
 
+@pytest.mark.parametrize("name, status", [("avif-missing-image-item.avif", 415), ("avif-color-planes-failed.avif", 422),
+                                          ("mkv-middle-half-zeroed-seek-refused.mkv", 422)])
+def test_third_party_decoder_failure_is_a_4xx_with_a_sentence(client, name, status):
+    """Pillow's AVIF plugin (RuntimeError) and FFmpeg refusing to seek (PermissionError): 4xx, never 500."""
+    from fuzz.targets import regression_case
+
+    response = client.post("/predict", data={"file": (io.BytesIO(regression_case("upload", name)), name)})
+    assert response.status_code == status and response.mimetype == "application/problem+json"
+    assert response.get_json()["detail"].endswith(".")
+
+
+def test_decoder_error_types_raised_by_our_own_code_stay_a_500(app, monkeypatch):
+    """The line is drawn around calls into decoders only: the same exception types from our code are bugs."""
+    from backend import api
+
+    def broken(data):
+        raise OSError("a bug of ours")
+
+    monkeypatch.setattr(api, "sniff_container", broken)
+    response = app.test_client().post("/predict?faces=off", data=S.face_jpeg(), content_type="image/jpeg")
+    assert response.status_code == 500 and response.mimetype == "application/problem+json"
+
+
 def test_upload_limit_follows_config(model_dir, tmp_path):
     from backend import create_app
 

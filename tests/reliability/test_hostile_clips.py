@@ -14,7 +14,7 @@ from fractions import Fraction
 import pytest
 import requests
 from clips import (audio_only, avi_declaring, corrupt_middle, make_clip, mjpeg_growing, truncated,
-                   unsupported_codec)
+                   unsupported_codec, zeroed_middle)
 from PIL import Image
 from reliability_helpers import PROBLEM_MIMETYPE, raw_request, rss_kib
 
@@ -62,6 +62,8 @@ CASES = [
     ClipCase("corrupt packets in the middle", lambda: corrupt_middle(make_clip(4, 10, (320, 240), "mp4", gop=10)),
              200),
     ClipCase("many tiny frames", lambda: make_clip(30, 50, (8, 8), "avi"), 422, "at least 16"),
+    ClipCase("middle half zeroed (seek back refused)", lambda: zeroed_middle(make_clip(1, 5, (64, 48), "mkv")), 422,
+             "cannot be read", filename="clip.mkv"),
     ClipCase("webm with a jpg name", lambda: make_clip(1, 10, (160, 120), "webm"), 200, filename="x.jpg"),
     ClipCase("indexed mp4 cut to its first third", first_third_of_indexed_mp4, 200, partial=True),
     ClipCase("webm cut in half", lambda: truncated(make_clip(4, 10, (160, 120), "webm"), 1 / 2), 200, partial=True),

@@ -4,7 +4,6 @@ temp folder or the repository holds the uploads' unique bytes."""
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,32 +13,10 @@ import requests
 from PIL import Image
 
 from provenance_fixtures import signed_generated_jpeg
-from servers import gunicorn
+from servers import changed, files_holding, gunicorn, snapshot
 from testdata import REPO_ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(150)]
-
-SKIP_DIRS = {".git", "node_modules", ".venv", "__pycache__", ".pytest_cache"}
-
-
-def snapshot(folder: Path) -> dict[Path, float]:
-    """Every file below a folder with its modification time (unreadable parts and SKIP_DIRS skipped)."""
-    found = {}
-    for root, dirs, names in os.walk(folder, onerror=lambda error: None):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        for name in names:
-            path = Path(root) / name
-            try:
-                found[path] = path.stat().st_mtime
-            except OSError:
-                continue
-    return found
-
-
-def changed(before: dict[Path, float], after: dict[Path, float]) -> list[Path]:
-    """Files that are new or were modified."""
-    return [p for p, mtime in after.items() if before.get(p) != mtime]
-
 
 def test_uploads_never_touch_the_disk(reliability_models, tmp_path):
     rng = np.random.default_rng(1234)
@@ -67,13 +44,5 @@ def test_uploads_never_touch_the_disk(reliability_models, tmp_path):
     assert statuses == {"multipart big png": 200, "raw big png": 200, "junk multipart": 415, "signed jpeg": 200,
                         "junk raw": 415}
     after = {**snapshot(system_tmp), **snapshot(REPO_ROOT)}
-    for path in changed(before, after):
-        if tmp_path in path.parents:
-            continue  # this test's own folder: the server log and model folder
-        try:
-            if path.stat().st_size < 50_000_000:
-                content = path.read_bytes()
-                assert not any(marker in content for marker in markers), f"upload bytes found in {path}"
-        except OSError:  # vanished or unreadable (another process's file)
-            continue
+    assert files_holding(markers, changed(before, after), skip=[tmp_path]) == [], "upload bytes reached the disk"
     assert not (REPO_ROOT / "big.png").exists() and not Path("/tmp/junk.jpg").exists()
