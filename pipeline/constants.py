@@ -57,7 +57,9 @@ SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in ev
 # (training/mixdata.py `equalise`), so that face pixel size, sharpness, noise, compression and palette say nothing
 # about the label: colour shift (sometimes grey), a resample of the crop to a random short side (up or down), blur or
 # sharpening, sensor-like noise, then usually a JPEG re-compression.
-EQUALISE_SIDE = (64, 384)
+# Not below 96 px: a 2x crop resampled smaller holds a face under about 48 px, where a blending seam, the cue of
+# a swap, is gone, so such draws would teach the swap class nothing but noise.
+EQUALISE_SIDE = (96, 384)
 # Colour jitter (factors for PIL's ImageEnhance, hue shift as a fraction of the colour wheel): the sources differ in
 # palette (CelebA's look, diffusion portraits' grading), which must not tell the label.
 EQUALISE_BRIGHTNESS = (0.75, 1.25)

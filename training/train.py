@@ -33,6 +33,7 @@ from .mix import load_mix
 from .mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
 from .per_source import per_source_metrics, worst_source_auc
 from .plots import plot_training_curves
+from .warm_start import warm_start
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     model = parser.add_argument_group("model")
     model.add_argument("--model", default="resnet50", help=f"architecture: {', '.join(sorted(ARCHITECTURES))} (default resnet50)")
     model.add_argument("--weights", type=Path, default=None, help="local ImageNet .pth for the backbone (default: random init)")
+    model.add_argument("--init-from", type=Path, default=None, help="a trained checkpoint of the same architecture to start from instead of --weights: its real/fake head is kept, a kind head starts fresh (default none)")
     model.add_argument("--no-kind-head", action="store_true", help="with --data-mix: no second head for the kind of fake (default: a kind head when the mix names families)")
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", type=int, default=8, help="total epochs (default 8)")
@@ -264,7 +266,10 @@ def _train(args: argparse.Namespace, device: torch.device, context: DistributedC
 
     kind_names = list(C.KIND_NAMES) if wants_kind_head(args, train_set) else []
     kind_targets = train_set.kinds if kind_names else None
-    model = create_model(args.model, num_classes=len(C.CLASS_NAMES) + len(kind_names), weights=args.weights).to(device)
+    model = create_model(args.model, num_classes=len(C.CLASS_NAMES) + len(kind_names), weights=args.weights)
+    if args.init_from is not None and resume is None:
+        warm_start(model, args.init_from, args.model)
+    model = model.to(device)
     if args.channels_last:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
