@@ -16,10 +16,10 @@ import torch
 
 from pipeline import constants as C
 from pipeline.checkpoint import file_hash, load_checkpoint, write_atomically
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import UserError
 from pipeline.onnx_runtime import OPSET, OnnxClassifier, create_session, export_onnx_bytes
 
-from .cli import ArgumentParser, run_command
 
 logger = logging.getLogger(__name__)
 

@@ -18,17 +18,17 @@ from torch.utils.data import DataLoader
 
 from pipeline import constants as C
 from pipeline.checkpoint import file_hash, load_checkpoint, save_checkpoint
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import UserError
 
-from .cli import ArgumentParser, run_command
-from .data import collate_samples
-from .distributed import DistributedContext
-from .engine import collect_logits
-from .evaluate import evaluation_dataset, loaded_mix
+from ..assess.evaluate import evaluation_dataset, loaded_mix
+from ..data.dataset import collate_samples
+from ..fit.distributed import DistributedContext
+from ..fit.engine import collect_logits
 from pipeline.scoring import class_logits, kind_logits
 
-from .metrics import compute_metrics, fake_probability, fit_temperature
-from .mixdata import MixDataset
+from ..assess.metrics import compute_metrics, fake_probability, fit_temperature
+from ..data.mixdata import MixDataset
 
 logger = logging.getLogger(__name__)
 

@@ -19,20 +19,20 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
+from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import CheckpointError, UserError
 from pipeline.models import ARCHITECTURES, create_model
 from pipeline.scoring import class_logits, kind_logits
 
-from .cli import ArgumentParser, resolve_device, run_command
-from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from ..assess.metrics import compute_metrics, fake_probability, fit_temperature
+from ..assess.per_source import per_source_metrics, worst_source_auc
+from ..assess.plots import plot_training_curves
+from ..data.crops import mix_records
+from ..data.dataset import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from ..data.mix import load_mix
+from ..data.mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
 from .distributed import DistributedContext, barrier, init_distributed, shutdown_distributed
 from .engine import collect_logits, train_one_epoch
-from .crops import mix_records
-from .metrics import compute_metrics, fake_probability, fit_temperature
-from .mix import load_mix
-from .mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
-from .per_source import per_source_metrics, worst_source_auc
-from .plots import plot_training_curves
 from .warm_start import warm_start
 
 logger = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import constants as C
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import UserError
 
-from .cli import ArgumentParser, run_command
 from .scan_io import FIELDS, RowWriter, arrow_schema, done_paths, expand_inputs, is_remote, output_format, strip_scheme
 
 logger = logging.getLogger(__name__)

@@ -20,13 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import constants as C
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import UserError
 from pipeline.models import ARCHITECTURES
 
-from . import train as train_command
-from .cli import ArgumentParser, run_command
+from ..data.mix import load_mix
+from ..fit import train as train_command
 from .evaluate import evaluate_checkpoints
-from .mix import load_mix
 from .per_source import generalization_matrix, markdown_table
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pipeline import constants as C
 from pipeline.analysis import analyse_clip, face_crops, score_regions
+from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
@@ -24,7 +25,6 @@ from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
 from pipeline.video import VideoProblem, read_clip, sniff_container
 
-from .cli import ArgumentParser, resolve_device, run_command
 from .scan_io import KIND_FIELDS, KIND_PROBABILITY_FIELDS
 
 logger = logging.getLogger(__name__)

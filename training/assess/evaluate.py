@@ -19,18 +19,18 @@ from torch.utils.data import DataLoader
 
 from pipeline import constants as C
 from pipeline.checkpoint import load_checkpoint
+from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import CheckpointError, UserError
 from pipeline.scoring import kind_probabilities
 
-from .cli import ArgumentParser, resolve_device, run_command
-from .data import FaceFolderDataset, build_transforms, collate_samples, split_dir
-from .distributed import DistributedContext
-from .engine import collect_logits
-from .crops import mix_records
+from ..data.crops import mix_records
+from ..data.dataset import FaceFolderDataset, build_transforms, collate_samples, split_dir
+from ..data.mix import load_mix
+from ..data.mixdata import MixDataset, split_dataset
+from ..fit.distributed import DistributedContext
+from ..fit.engine import collect_logits
 from .compare import comparison_markdown, compare_predictions, ships
 from .metrics import compute_metrics, confusion, fake_probability
-from .mix import load_mix
-from .mixdata import MixDataset, split_dataset
 from .per_source import per_source_metrics, worst_source_auc
 from .plots import plot_confusion_matrix, plot_roc_curve
 from .report import write_report

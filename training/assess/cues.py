@@ -21,12 +21,12 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.model_selection import cross_val_score
 
 from pipeline import constants as C
+from pipeline.cli import ArgumentParser, run_command
 
-from .cli import ArgumentParser, run_command
-from .crops import mix_records
-from .data import IMAGE_DECODE_ERRORS, decode_image
-from .mix import load_mix
-from .mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
+from ..data.crops import mix_records
+from ..data.dataset import IMAGE_DECODE_ERRORS, decode_image
+from ..data.mix import load_mix
+from ..data.mixdata import MixDataset, MixSampler, sampling_weights, split_dataset
 
 logger = logging.getLogger(__name__)
 FEATURES = ["width", "height", "face_px", "jpeg_quality", "mean_r", "mean_g", "mean_b", "sharpness", "noise",

@@ -10,8 +10,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 from pipeline import constants as C
+from pipeline.cli import ArgumentParser, run_command
 
-from .cli import ArgumentParser, run_command
 
 
 def synthetic_face(label: int, seed: int, size: int = 48) -> Image.Image:

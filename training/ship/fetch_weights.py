@@ -12,9 +12,9 @@ import zipfile
 from pathlib import Path
 
 from pipeline import constants as C
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import UserError
 
-from .cli import ArgumentParser, run_command
 
 logger = logging.getLogger(__name__)
 

@@ -21,11 +21,11 @@ from tqdm import tqdm
 
 from pipeline import constants as C
 from pipeline.analysis import face_crops
+from pipeline.cli import ArgumentParser, run_command
 from pipeline.errors import DataError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
-from .cli import ArgumentParser, run_command
 from .mix import REAL_FAMILY, Source, SourceFile, list_source, load_mix
 from .splits import assign_splits
 
