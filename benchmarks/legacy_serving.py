@@ -10,8 +10,8 @@ import torch
 from flask import Flask, jsonify, request
 
 from pipeline.checkpoint import load_checkpoint
-from training.data import decode_image, preprocess
-from training.metrics import fake_probability
+from training.assess.metrics import fake_probability
+from training.data.dataset import decode_image, preprocess
 
 
 def create_app() -> Flask:

@@ -22,10 +22,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from training.cli import resolve_device  # noqa: E402
-from training.data import FaceFolderDataset, build_transforms, collate_samples, split_dir  # noqa: E402
-from training.engine import autocast_context  # noqa: E402
+from pipeline.cli import resolve_device  # noqa: E402
 from pipeline.models import create_model  # noqa: E402
+from training.data.dataset import FaceFolderDataset, build_transforms, collate_samples, split_dir  # noqa: E402
+from training.fit.engine import autocast_context  # noqa: E402
 
 
 def get_args_parser() -> argparse.ArgumentParser:

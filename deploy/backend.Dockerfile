@@ -17,6 +17,7 @@ COPY config ./config
 COPY pipeline ./pipeline
 COPY backend ./backend
 COPY training ./training
+COPY commands ./commands
 COPY models/*.pt models/*.onnx ./models/
 RUN useradd --system --no-create-home app
 USER app

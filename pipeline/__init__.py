@@ -2,6 +2,7 @@
 
 One module per concern: `media` (decoding), `faces` (detection and the square crop), `preprocess` (model input),
 `scoring` with its runtimes `torch_runtime` and `onnx_runtime`, `analysis` (crops scored in one batch, the
-most-fake face deciding), `checkpoint`/`checkpoint_meta`/`models` (self-describing models), `constants`, `errors`.
-Imports flow backend -> pipeline <- training; this package imports neither.
+most-fake face deciding), `checkpoint`/`checkpoint_meta`/`models` (self-describing models), `constants`, `errors`,
+`cli` (what every command shares). Imports flow backend -> pipeline <- training, commands; this package imports none
+of them.
 """

@@ -45,7 +45,7 @@ AUG_RESCALE_FACTOR = (0.5, 1.0)
 
 NPR_GAIN = 10.0  # scale of the neighbouring-pixel residual the npr_resnet model sees (pipeline/models.py)
 
-# Data mixes (training/mix.py, crops.py, splits.py, mixdata.py, sbi.py; documented in config/data-mix.yaml).
+# Data mixes (training/data/: mix.py, crops.py, splits.py, mixdata.py, sbi.py; documented in config/data-mix.yaml).
 MIX_VALIDATION_FRACTION = 0.15
 MIX_TEST_FRACTION = 0.15
 MIX_FRAMES_PER_CLIP = 16
@@ -54,7 +54,7 @@ MIX_HASH_SIZE = 16  # difference hash of 16 x 16 bits
 MIX_NEAR_DUPLICATE_BITS = 12  # difference hashes this close (of 256 bits) are the same picture
 SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in every per-source table
 # Every training image, of either class, passes the same random degradation chain drawn from one distribution
-# (training/mixdata.py `equalise`), so that face pixel size, sharpness, noise, compression and palette say nothing
+# (training/data/mixdata.py `equalise`), so that face pixel size, sharpness, noise, compression and palette say nothing
 # about the label: colour shift (sometimes grey), a resample of the crop to a random short side (up or down), blur or
 # sharpening, sensor-like noise, then usually a JPEG re-compression.
 # Not below 96 px: a 2x crop resampled smaller holds a face under about 48 px, where a blending seam, the cue of
@@ -75,8 +75,8 @@ EQUALISE_NOISE_PROBABILITY = 0.3
 EQUALISE_NOISE_SIGMA = (1.0, 6.0)  # Gaussian noise, in 8-bit levels
 EQUALISE_JPEG_QUALITY = (50, 98)
 EQUALISE_JPEG_PROBABILITY = 0.9
-# The no-regression rule (training/compare.py): paired bootstrap resamples and the confidence of the interval that
-# a candidate default must not fall below the current one by, on any source, family or tag.
+# The no-regression rule (training/assess/compare.py): paired bootstrap resamples and the confidence of the interval
+# that a candidate default must not fall below the current one by, on any source, family or tag.
 COMPARE_BOOTSTRAP_SAMPLES = 1000
 COMPARE_CONFIDENCE = 0.95
 # A tag (one generator, swap tool or photographer) decides only with this many images: below it, a bootstrap interval

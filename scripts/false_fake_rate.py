@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def mix_files(mix_path: Path) -> set[Path]:
     """Every file any source of a data mix lists, resolved (DataError, exit 2, for a broken mix)."""
-    from training.mix import list_source, load_mix
+    from training.data.mix import list_source, load_mix
     return {f.path.resolve() for source in load_mix(mix_path).sources for f in list_source(source)}
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from testdata import TINY_IMAGE_SIZE
-from training.synthetic import make_dataset
+from training.data.synthetic import make_dataset
 
 
 @pytest.fixture(scope="session")
@@ -18,8 +18,8 @@ def tiny_dataset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_run(tiny_dataset, tmp_path_factory) -> Path:
-    """A real 2-epoch mobilenet_v2 run made by `training.train.main`; returns the run folder."""
-    from training import train
+    """A real 2-epoch mobilenet_v2 run made by `training.fit.train.main`; returns the run folder."""
+    from training.fit import train
 
     output = tmp_path_factory.mktemp("tiny-runs")
     code = train.main([

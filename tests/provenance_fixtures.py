@@ -19,7 +19,7 @@ from typing import Callable
 
 from PIL import Image, ImageDraw, PngImagePlugin
 
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 A1111_TEXT = ("portrait photo of a woman, 85mm, bokeh\nNegative prompt: blurry\nSteps: 20, Sampler: Euler a, "

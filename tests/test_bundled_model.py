@@ -11,7 +11,7 @@ import pytest
 from pipeline import constants as C
 from pipeline.checkpoint import file_hash, meta_from_payload, read_checkpoint
 from testdata import FACES_GAN, REPO_ROOT, require_dir
-from training import evaluate
+from training.assess import evaluate
 
 MODELS_DIR = REPO_ROOT / "models"
 CARD = MODELS_DIR / "MODEL_CARD.md"

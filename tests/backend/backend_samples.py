@@ -9,7 +9,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
 
 
 def encode(image: Image.Image, fmt: str, **params) -> bytes:

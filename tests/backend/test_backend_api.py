@@ -102,7 +102,7 @@ def test_grad_cam_of_either_class_is_never_empty_for_both(tiny_checkpoint):
 def test_same_probability_as_classifier(client, tiny_checkpoint):
     """One preprocessing path: the API (faces=off) and Classifier.probabilities agree."""
     from pipeline.torch_runtime import Classifier
-    from training.data import decode_image
+    from training.data.dataset import decode_image
 
     classifier = Classifier.from_checkpoint(tiny_checkpoint)
     for data in (JPEG, face_png(5, 123), face_jpeg(6, 300)):

@@ -20,7 +20,7 @@ import pytest
 import requests
 from servers import NGINX, gunicorn, nginx, redis_server
 
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.slow,
               pytest.mark.skipif(not NGINX.exists() or not shutil.which("redis-server"),

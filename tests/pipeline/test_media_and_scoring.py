@@ -19,7 +19,7 @@ from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.preprocess import to_model_input
 from pipeline.scoring import fake_probability
 from pipeline.torch_runtime import Classifier
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
 
 pytestmark = [pytest.mark.timeout(120)]
 

@@ -8,7 +8,7 @@ import socket
 import time
 from pathlib import Path
 
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
 
 PROBLEM_MIMETYPE = "application/problem+json"
 

@@ -1,4 +1,4 @@
-"""training.scan on a local Ray: a tiny folder of good, broken and missing files, a clip, every output format,
+"""commands.scan on a local Ray: a tiny folder of good, broken and missing files, a clip, every output format,
 --resume, and equality with POST /predict (one Ray session for the module, 2 CPUs)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from clips import make_clip
 from PIL import Image
 
-from training import scan
-from training.synthetic import synthetic_face
+from commands import scan
+from training.data.synthetic import synthetic_face
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.timeout(600), pytest.mark.slow]
 
@@ -69,7 +69,7 @@ def read_rows(path: Path) -> list[dict]:
 
 
 def run(inputs: list, output: Path, checkpoint: Path, *extra: str) -> int:
-    """training.scan.main with the tiny checkpoint."""
+    """commands.scan.main with the tiny checkpoint."""
     return scan.main([*map(str, inputs), "--output", str(output), "--checkpoint", str(checkpoint), "--batch-size", "3",
                       *extra])
 
@@ -122,7 +122,7 @@ def test_rows_name_the_kind_of_fake_of_a_model_with_a_kind_head(tmp_path):
     """The actor's rows (no Ray needed to build one) carry kind and one kind_probability_<kind> column per kind."""
     from kind_model import kind_image, write_kind_checkpoint
 
-    from training.scan_io import FIELDS
+    from commands.scan_io import FIELDS
 
     classifier = scan.FileClassifier(str(write_kind_checkpoint(tmp_path / "kinds.pt")), "onnx", None, 4, False)
     rows = classifier.classify(["a.png", "b.png"], [encode(kind_image("diffusion"), "PNG"), b"not an image"])

@@ -19,11 +19,14 @@ import torch
 from PIL import Image
 
 import provenance_fixtures as fx
+from commands import predict
 from pipeline.checkpoint import read_checkpoint
 from testdata import REPO_ROOT, TINY_IMAGE_SIZE
-from training import evaluate, package, predict, sweep, train
-from training.synthetic import make_dataset
-from training.train import SUMMARY_COLUMNS
+from training.assess import evaluate, sweep
+from training.data.synthetic import make_dataset
+from training.fit import train
+from training.fit.train import SUMMARY_COLUMNS
+from training.ship import package
 
 
 def train_argv(data_dir, output_dir, model="mobilenet_v2", epochs=2, run_name="run", *extra):

@@ -18,12 +18,14 @@ from pipeline import constants as C
 from pipeline.errors import DataError
 from pipeline.models import create_model
 from testdata import REAL_PHOTOS, REPO_ROOT, TINY_IMAGE_SIZE, require_dir
-from training import crops, cues, evaluate, sweep, train
-from training.mix import list_source, load_mix
-from training.mixdata import MixDataset, MixSampler, equalise, jitter_colour, sampling_weights
-from training.sbi import self_blend
-from training.splits import assign_splits
-from training.synthetic import make_mix, synthetic_face
+from training.assess import cues, evaluate, sweep
+from training.data import crops
+from training.data.mix import list_source, load_mix
+from training.data.mixdata import MixDataset, MixSampler, equalise, jitter_colour, sampling_weights
+from training.data.sbi import self_blend
+from training.data.splits import assign_splits
+from training.data.synthetic import make_mix, synthetic_face
+from training.fit import train
 
 pytestmark = [pytest.mark.timeout(300)]
 
@@ -275,7 +277,7 @@ def test_training_crop_of_a_photo_is_the_crop_the_server_classifies(tmp_path, mo
 
 
 def test_threshold_fitted_on_validation_reals_never_drops_below_one_half():
-    from training.package import fit_threshold
+    from training.ship.package import fit_threshold
 
     reals = np.array([0.1, 0.2, 0.3, 0.6, 0.7, 0.8, 0.9, 0.92, 0.2, 0.1])
     threshold = fit_threshold(reals, 0.2)

@@ -19,8 +19,8 @@ from pipeline.onnx_runtime import (
     read_onnx_metadata,
 )
 from pipeline.torch_runtime import Classifier
-from training import export_onnx
-from training.synthetic import synthetic_face
+from training.data.synthetic import synthetic_face
+from training.ship import export_onnx
 
 pytestmark = [pytest.mark.timeout(120)]
 

@@ -14,8 +14,9 @@ from pipeline.checkpoint import CheckpointMeta, load_checkpoint, read_checkpoint
 from pipeline.errors import CheckpointError, DataError, UserError
 from pipeline.models import create_model
 from pipeline.torch_runtime import Classifier
-from training.data import FaceFolderDataset, build_transforms, collate_samples, decode_image, find_samples, preprocess
-from training.metrics import compute_metrics, equal_error_rate, fit_temperature
+from training.assess.metrics import compute_metrics, equal_error_rate, fit_temperature
+from training.data.dataset import (FaceFolderDataset, build_transforms, collate_samples, decode_image, find_samples,
+                                   preprocess)
 
 
 def test_eval_transform_is_deterministic_and_normalised():

@@ -7,7 +7,7 @@ from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, save_checkpoint
 from pipeline.errors import CheckpointError
 from pipeline.models import create_model
-from training.warm_start import warm_start
+from training.fit.warm_start import warm_start
 
 
 @pytest.fixture

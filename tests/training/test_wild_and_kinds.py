@@ -17,13 +17,15 @@ from pipeline import constants as C
 from pipeline.checkpoint import load_checkpoint
 from pipeline.scoring import fake_probability, kind_probabilities
 from testdata import TINY_IMAGE_SIZE
-from training import cues, evaluate, package, train
-from training.compare import compare_predictions, rank_auc, ships
-from training.crops import mix_records
-from training.engine import JointLoss
-from training.mix import load_mix
-from training.mixdata import equalise, split_dataset
-from training.synthetic import make_mix, synthetic_face
+from training.assess import cues, evaluate
+from training.assess.compare import compare_predictions, rank_auc, ships
+from training.data.crops import mix_records
+from training.data.mix import load_mix
+from training.data.mixdata import equalise, split_dataset
+from training.data.synthetic import make_mix, synthetic_face
+from training.fit import train
+from training.fit.engine import JointLoss
+from training.ship import package
 
 pytestmark = [pytest.mark.timeout(300)]
 
@@ -98,7 +100,7 @@ def test_manifest_columns_give_tags_and_groups(tmp_path):
         "     tag: {column: method}, group: {column: source_path, pattern: 'clips/(\\d{4})'}, wild: '^tool1$'}\n")
     source = load_mix(tmp_path / "mix.yaml").sources[0]
     assert [source.tag_of(folder / f"f{i}.jpg") for i in range(3)] == ["tool0", "tool1", "tool0"]
-    from training.mix import list_source
+    from training.data.mix import list_source
     groups = {f.path.name: f.group for f in list_source(source)}
     assert groups["f0.jpg"] == groups["f2.jpg"] == "clip:0000" and groups["f3.jpg"] == "clip:0001"
 

@@ -4,7 +4,7 @@ A mix file (documented in config/data-mix.yaml) names sources; each is a folder 
 (Train/Validation/Test with Real/ and Fake/), a folder with Real/ and/or Fake/, or a plain folder of images with
 `label:`. `kind` says whether the images are already face crops (`faces`), whole photos to detect and crop
 (`photos`) or video clips to sample frames from (`videos`). Sources without their own splits are split by group
-(see training.splits), so near-duplicates and frames of one clip never straddle Train/Validation/Test.
+(see training.data.splits), so near-duplicates and frames of one clip never straddle Train/Validation/Test.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 from pipeline import constants as C
 from pipeline.errors import DataError
 
-from .data import list_images
+from .dataset import list_images
 
 KINDS = ("faces", "photos", "videos")
 VIDEO_EXTENSIONS = frozenset({".mp4", ".webm", ".avi", ".mov", ".mkv"})

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from pipeline import constants as C
 from pipeline.scoring import class_logits, kind_logits
 
-from .data import Batch
+from ..data.dataset import Batch
 from .distributed import DistributedContext, all_reduce_sum, gather_objects
 
 logger = logging.getLogger(__name__)

@@ -17,9 +17,9 @@ SCAN_EXTENSIONS = C.IMAGE_EXTENSIONS | {".bmp", ".gif", ".heic", ".heif", ".avif
 LIST_EXTENSIONS = frozenset({".txt", ".lst"})
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "hdfs://", "abfs://")
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
-# One row per file; the first columns match training.predict's (file is `path` here).
+# One row per file; the first columns match commands.predict's (file is `path` here).
 # The kind of fake (a model with a kind head, verdict fake or uncertain): the most likely kind, and P(kind | fake) in
-# one kind_probability_<kind> column per kind of pipeline.constants.KIND_NAMES; training.predict writes the same.
+# one kind_probability_<kind> column per kind of pipeline.constants.KIND_NAMES; commands.predict writes the same.
 KIND_PROBABILITY_FIELDS = [f"kind_probability_{name}" for name in C.KIND_NAMES]
 KIND_FIELDS = ["kind", *KIND_PROBABILITY_FIELDS]
 FIELDS = ["path", "media", "label", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "model",

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, Sampler
 from pipeline import constants as C
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
-from .data import Sample
+from .dataset import Sample
 from .sbi import self_blend
 
 

@@ -1,0 +1,1 @@
+"""Fitting: the train command, its epoch loop, DDP plumbing and warm starts."""

