@@ -91,6 +91,17 @@ def test_missing_mix_file_and_unknown_leave_out(tmp_path, tiny_mix):
         load_mix(tiny_mix[0]).without("stylegan9")
 
 
+def test_source_weight_replaces_a_weight_and_refuses_unknown_names(tmp_path, tiny_mix, capsys):
+    mix = load_mix(tiny_mix[0]).reweighted({"t2i": 3.0, C.SBI_SOURCE: 0.5})
+    assert [s.weight for s in mix.sources] == [load_mix(tiny_mix[0]).sources[0].weight, 3.0, 2.0]
+    assert mix.sbi_weight == 0.5
+    with pytest.raises(DataError, match="stylegan9: not a source"):
+        load_mix(tiny_mix[0]).reweighted({"stylegan9": 1.0})
+    argv = mix_train_argv(*tiny_mix, tmp_path, "bad", "--source-weight", "t2i:2")
+    assert train.main(argv) == C.EXIT_BAD_INPUT
+    assert "write NAME=WEIGHT" in capsys.readouterr().err
+
+
 def test_include_keeps_only_matching_files_and_says_when_none_match(tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -116,6 +116,18 @@ class DataMix:
         kept = tuple(s for s in self.sources if s.name != left_out and not (family and s.family == left_out))
         no_sbi = left_out == C.SBI_SOURCE or (family and left_out == "swap")
         return DataMix(self.path, kept, self.validation_fraction, self.test_fraction, 0.0 if no_sbi else self.sbi_weight)
+
+    def reweighted(self, weights: dict[str, float]) -> "DataMix":
+        """The mix with some sampling weights replaced ({source name or sbi: weight}); DataError for an unknown name
+        or a negative weight."""
+        unknown = sorted(set(weights) - set(self.source_names()))
+        if unknown:
+            raise DataError(f"--source-weight {', '.join(unknown)}: not a source of {self.path}: choose one of "
+                            f"{', '.join(self.source_names())}")
+        if any(w < 0 for w in weights.values()):
+            raise DataError("--source-weight: a weight must not be negative")
+        sources = tuple(replace(s, weight=weights.get(s.name, s.weight)) for s in self.sources)
+        return replace(self, sources=sources, sbi_weight=weights.get(C.SBI_SOURCE, self.sbi_weight))
 
     def families(self) -> list[str]:
         """The kinds of fake the sources name, in C.KIND_NAMES order."""

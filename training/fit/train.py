@@ -52,6 +52,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     data.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/ and Validation/ (default none)")
     data.add_argument("--data-mix", type=Path, default=None, help="data mix YAML (config/data-mix.yaml documents it; default none)")
     data.add_argument("--leave-out", default=None, help="with --data-mix: train and validate without this source, or every source of this family (gan, diffusion, swap) (default none)")
+    data.add_argument("--source-weight", nargs="+", default=[], metavar="NAME=W", help="with --data-mix: replace a source's sampling weight (sbi for the pseudo-fakes), e.g. for a second, shorter stage (default: the mix's weights)")
     data.add_argument("--samples-per-epoch", type=int, default=None, help="with --data-mix: examples drawn per epoch (default: the Train split's size)")
     data.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     data.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side in pixels (default {C.DEFAULT_IMAGE_SIZE})")
@@ -126,8 +127,8 @@ def validate_args(args: argparse.Namespace) -> None:
     """Reject impossible settings before any work starts."""
     if (args.data_dir is None) == (args.data_mix is None):
         raise UserError("Give exactly one of --data-dir and --data-mix")
-    if args.data_mix is None and (args.leave_out or args.samples_per_epoch):
-        raise UserError("--leave-out and --samples-per-epoch need --data-mix")
+    if args.data_mix is None and (args.leave_out or args.samples_per_epoch or args.source_weight):
+        raise UserError("--leave-out, --samples-per-epoch and --source-weight need --data-mix")
     for name in ("epochs", "batch_size", "image_size", "samples_per_epoch"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be at least 1")
@@ -139,6 +140,18 @@ def validate_args(args: argparse.Namespace) -> None:
         raise UserError(f"Unknown model {args.model!r}: choose one of {', '.join(sorted(ARCHITECTURES))}")
 
 
+def parse_weights(pairs: list[str]) -> dict[str, float]:
+    """{name: weight} of NAME=W pairs; UserError for a malformed one."""
+    weights = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            weights[name] = float(value)
+        except ValueError:
+            raise UserError(f"--source-weight {pair!r}: write NAME=WEIGHT, e.g. t2i-faces=1.5") from None
+    return weights
+
+
 def build_datasets(args: argparse.Namespace, context: DistributedContext):
     """(train set, validation set, Wild set or None, train sampler or None) from --data-dir or --data-mix."""
     train_transform = build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale)
@@ -146,7 +159,7 @@ def build_datasets(args: argparse.Namespace, context: DistributedContext):
         return (FaceFolderDataset(split_dir(args.data_dir, "Train"), train_transform),
                 FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size)),
                 None, None)
-    mix = load_mix(args.data_mix).without(args.leave_out)
+    mix = load_mix(args.data_mix).without(args.leave_out).reweighted(parse_weights(args.source_weight))
     records = mix_records(mix, args.crop_cache)
 
     def split_set(split: str, train: bool, seed: int):
