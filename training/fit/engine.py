@@ -70,6 +70,15 @@ class EpochStats:
         return self.images / self.seconds if self.seconds > 0 else 0.0
 
 
+def device_batches(loader: DataLoader, description: str, context: DistributedContext, device: torch.device,
+                   channels_last: bool, skipped: list[str]):
+    """(batch, images, labels on the device) of every non-empty batch, with progress; unreadable files go to skipped."""
+    for batch in progress(loader, description, context):
+        skipped.extend(batch.skipped)
+        if len(batch):
+            yield (batch, *to_device(batch, device, channels_last))
+
+
 def train_one_epoch(
     model: nn.Module,
     loader: DataLoader,
@@ -90,11 +99,7 @@ def train_one_epoch(
     loss_sum = torch.zeros(2, dtype=torch.float64, device=device)  # (sum of loss * n, n)
     skipped: list[str] = []
     start = time.perf_counter()
-    for batch in progress(loader, description, context):
-        skipped.extend(batch.skipped)
-        if len(batch) == 0:
-            continue
-        images, labels = to_device(batch, device, channels_last)
+    for batch, images, labels in device_batches(loader, description, context, device, channels_last, skipped):
         with autocast_context(device, amp):
             loss = loss_fn(model(images), labels, batch.indices.to(device, non_blocking=True))
         optimizer.zero_grad(set_to_none=True)
@@ -149,11 +154,7 @@ def collect_logits(
     model.eval()
     parts_logits, parts_labels, parts_indices, skipped = [], [], [], []
     start = time.perf_counter()
-    for batch in progress(loader, description, context):
-        skipped.extend(batch.skipped)
-        if len(batch) == 0:
-            continue
-        images, labels = to_device(batch, device, channels_last)
+    for batch, images, labels in device_batches(loader, description, context, device, channels_last, skipped):
         with autocast_context(device, amp):
             logits = model(images)
         parts_logits.append(logits.float().cpu())
