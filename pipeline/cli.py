@@ -49,6 +49,20 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def key_value_pairs(pairs: list[str], option: str, form: str, convert: Callable[[str], object] = str) -> dict:
+    """KEY=VALUE arguments of an option into a dict, each value through convert; UserError naming the expected form."""
+    values = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        try:
+            if not (key and sep and text):
+                raise ValueError(pair)
+            values[key] = convert(text)
+        except ValueError:
+            raise UserError(f"{option} {pair!r}: write {form}") from None
+    return values
+
+
 def run_command(parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int], argv: list[str] | None) -> int:
     """Parse argv and run; a UserError becomes one line on stderr and exit code 2."""
     try:

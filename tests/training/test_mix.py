@@ -74,6 +74,11 @@ def test_mix_file_is_parsed_with_paths_relative_to_it(tiny_mix):
     ("{name: a, path: empty, kind: faces, label: Maybe}", "label 'Maybe'"),
     ("{name: a, path: empty, kind: faces, colour: red}", "unknown key"),
     ("{name: a, path: empty, kind: faces, include: '(unclosed'}", "invalid `include` pattern"),
+    ("{name: a, path: empty, kind: faces, family: cgi}", "family 'cgi'"),
+    ("{name: a, path: empty, kind: faces, manifest: missing.csv}", "Manifest of source 'a' not found"),
+    ("{name: a, path: empty, kind: faces, tag: {column: method}}", "has no `manifest`"),
+    ("{name: a, path: empty, kind: faces, tag: {columns: method}}", "must be a regex or"),
+    ("{name: a, path: empty, kind: faces, wild: '(unclosed'}", "invalid `wild` pattern"),
 ])
 def test_bad_mix_stops_with_one_sentence_and_exit_2(tmp_path, capsys, entry, message):
     (tmp_path / "empty" / "Real").mkdir(parents=True)

@@ -105,20 +105,6 @@ def test_manifest_columns_give_tags_and_groups(tmp_path):
     assert groups["f0.jpg"] == groups["f2.jpg"] == "clip:0000" and groups["f3.jpg"] == "clip:0001"
 
 
-@pytest.mark.parametrize("entry, message", [
-    ("{name: a, path: data, kind: faces, family: cgi}", "family 'cgi'"),
-    ("{name: a, path: data, kind: faces, manifest: missing.csv}", "Manifest of source 'a' not found"),
-    ("{name: a, path: data, kind: faces, tag: {column: method}}", "has no `manifest`"),
-    ("{name: a, path: data, kind: faces, tag: {columns: method}}", "must be a regex or"),
-    ("{name: a, path: data, kind: faces, wild: '(unclosed'}", "invalid `wild` pattern"),
-])
-def test_bad_tag_family_and_wild_keys_stop_with_exit_2(tmp_path, capsys, entry, message):
-    (tmp_path / "data" / "Real").mkdir(parents=True)
-    (tmp_path / "mix.yaml").write_text(f"sources:\n  - {entry}\n")
-    assert train.main(["--data-mix", str(tmp_path / "mix.yaml"), "--model", "mobilenet_v2"]) == C.EXIT_BAD_INPUT
-    assert message in capsys.readouterr().err
-
-
 def test_degradation_chain_is_seeded_and_varies_size_sharpness_and_noise():
     image = synthetic_face(0, 1, 160)
     first = equalise(image, np.random.default_rng([3, 1]))

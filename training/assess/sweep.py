@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline import constants as C
-from pipeline.cli import ArgumentParser, run_command
+from pipeline.cli import ArgumentParser, key_value_pairs, run_command
 from pipeline.errors import UserError
 from pipeline.models import ARCHITECTURES
 
@@ -56,17 +56,6 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     parser.add_argument("--verbose", action="store_true", help="debug logging (default off)")
     return parser
-
-
-def parse_weights(pairs: list[str]) -> dict[str, str]:
-    """MODEL=FILE pairs into a dict."""
-    weights = {}
-    for pair in pairs:
-        model, sep, path = pair.partition("=")
-        if not sep or not path:
-            raise UserError(f"--weights takes MODEL=FILE, got {pair!r}")
-        weights[model] = path
-    return weights
 
 
 def train_argv(args: argparse.Namespace, model: str, weights: dict[str, str], run_name: str | None = None,
@@ -120,7 +109,7 @@ def eval_args(args: argparse.Namespace, folder: str) -> argparse.Namespace:
 def sweep(args: argparse.Namespace) -> int:
     """Train each model once, then evaluate its checkpoint at each requested epoch count."""
     check_args(args)
-    weights = parse_weights(args.weights)
+    weights = key_value_pairs(args.weights, "--weights", "MODEL=FILE")
     if args.leave_out:
         return leave_out_sweep(args, weights)
     checkpoints: dict[str, Path] = {}

@@ -19,7 +19,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from pipeline import constants as C
 from pipeline.checkpoint import CheckpointMeta, read_checkpoint, save_checkpoint
-from pipeline.cli import ArgumentParser, resolve_device, run_command
+from pipeline.cli import ArgumentParser, key_value_pairs, resolve_device, run_command
 from pipeline.errors import CheckpointError, UserError
 from pipeline.models import ARCHITECTURES, create_model
 from pipeline.scoring import class_logits, kind_logits
@@ -140,18 +140,6 @@ def validate_args(args: argparse.Namespace) -> None:
         raise UserError(f"Unknown model {args.model!r}: choose one of {', '.join(sorted(ARCHITECTURES))}")
 
 
-def parse_weights(pairs: list[str]) -> dict[str, float]:
-    """{name: weight} of NAME=W pairs; UserError for a malformed one."""
-    weights = {}
-    for pair in pairs:
-        name, _, value = pair.partition("=")
-        try:
-            weights[name] = float(value)
-        except ValueError:
-            raise UserError(f"--source-weight {pair!r}: write NAME=WEIGHT, e.g. t2i-faces=1.5") from None
-    return weights
-
-
 def build_datasets(args: argparse.Namespace, context: DistributedContext):
     """(train set, validation set, Wild set or None, train sampler or None) from --data-dir or --data-mix."""
     train_transform = build_transforms(True, args.image_size, min_crop_scale=args.min_crop_scale)
@@ -159,7 +147,8 @@ def build_datasets(args: argparse.Namespace, context: DistributedContext):
         return (FaceFolderDataset(split_dir(args.data_dir, "Train"), train_transform),
                 FaceFolderDataset(split_dir(args.data_dir, "Validation"), build_transforms(False, args.image_size)),
                 None, None)
-    mix = load_mix(args.data_mix).without(args.leave_out).reweighted(parse_weights(args.source_weight))
+    mix = load_mix(args.data_mix).without(args.leave_out).reweighted(
+        key_value_pairs(args.source_weight, "--source-weight", "NAME=WEIGHT, e.g. t2i-faces=1.5", float))
     records = mix_records(mix, args.crop_cache)
 
     def split_set(split: str, train: bool, seed: int):
