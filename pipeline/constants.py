@@ -53,6 +53,8 @@ MIX_MAX_FACES = 3  # faces kept per real photo (a fake photo keeps its most conf
 MIX_HASH_SIZE = 16  # difference hash of 16 x 16 bits
 MIX_NEAR_DUPLICATE_BITS = 12  # difference hashes this close (of 256 bits) are the same picture
 SBI_SOURCE = "sbi"  # the self-blended pseudo-fakes, a source of their own in every per-source table
+BI_SOURCE = "bi"  # cross-identity blends (Face X-ray's BI): another real face blended over a real face
+PSEUDO_FAKE_SOURCES = (SBI_SOURCE, BI_SOURCE)  # made on the fly from real faces; reserved source names
 # Every training image, of either class, passes the same random degradation chain drawn from one distribution
 # (training/data/mixdata.py `equalise`), so that face pixel size, sharpness, noise, compression and palette say nothing
 # about the label: colour shift (sometimes grey), a resample of the crop to a random short side (up or down), blur or
@@ -94,6 +96,8 @@ SBI_BLUR_SIGMA = (0.0, 1.5)
 SBI_SHARPEN_PROBABILITY = 0.3
 SBI_MASK_BLUR = (0.02, 0.08)  # Gaussian sigma as a fraction of the eye-to-mouth-scaled face size
 SBI_BLEND_RATIO = (0.5, 1.0)
+BI_BLEND_RATIO = (0.75, 1.0)  # mostly a whole swap: a blend ratio near 1 is what swap tools do
+BI_CANDIDATES = 8  # donors drawn per blend; the one closest in pose (landmarks once aligned) is used
 # Landmarks (fractions of the side) of a face crop made like the server's (face box x CROP_SCALE, centred), for
 # `faces` sources where the detector finds no face in the crop: eyes, nose tip, mouth corners.
 CANONICAL_LANDMARKS = ((0.425, 0.45), (0.575, 0.45), (0.5, 0.54), (0.44, 0.64), (0.56, 0.64))

@@ -186,7 +186,7 @@ def test_training_draws_are_seeded_and_classes_balanced(tiny_mix):
     assert weights[fake].sum() == pytest.approx(0.5)
     keys = list(MixSampler(weights, 6, seed=5))
     assert keys == list(MixSampler(weights, 6, seed=5))
-    sbi_key = next(k for k in range(len(dataset)) if dataset.items["sbi"].iloc[k])
+    sbi_key = next(k for k in range(len(dataset)) if dataset.items["pseudo"].iloc[k] == C.SBI_SOURCE)
     assert np.array_equal(np.asarray(dataset.view(sbi_key)[0]), np.asarray(dataset.view(sbi_key)[0]))
     image, quality = equalise(Image.new("RGB", (40, 60), (90, 120, 200)), np.random.default_rng(0))
     assert min(image.size) in range(C.EQUALISE_SIDE[0], C.EQUALISE_SIDE[1] + 1)

@@ -109,7 +109,7 @@ def cue_check(mix_path: Path, samples: int, seed: int, crop_cache: Path | None =
     mix = load_mix(mix_path)
     records = mix_records(mix, crop_cache)
     dataset = split_dataset(records, mix, split, lambda image: image, True, seed)
-    weights = {s.name: s.weight for s in mix.sources} | {C.SBI_SOURCE: mix.sbi_weight}
+    weights = mix.sampling_weights()
     keys = list(MixSampler(sampling_weights(dataset.items, weights), samples, seed))
     report = {"data_mix": str(mix_path), "split": split, "samples": samples, "features": FEATURES}
     for view in ("raw", "as trained"):

@@ -96,13 +96,15 @@ def manifest_rows(path: Path) -> dict[str, dict[str, str]]:
 
 @dataclass(frozen=True)
 class DataMix:
-    """A parsed mix file: its sources, the split fractions and the SBI pseudo-fake weight."""
+    """A parsed mix file: its sources, the split fractions and the weights of the blended pseudo-fakes (self-blends,
+    cross-identity blends) made from the real faces of its `sbi: true` sources."""
 
     path: Path
     sources: tuple[Source, ...]
     validation_fraction: float = C.MIX_VALIDATION_FRACTION
     test_fraction: float = C.MIX_TEST_FRACTION
     sbi_weight: float = 1.0
+    bi_weight: float = 0.0
 
     def without(self, left_out: str | None) -> "DataMix":
         """The mix less one source, or less every source of one family (gan, diffusion, swap: the swap family takes
@@ -114,20 +116,37 @@ class DataMix:
                             f"{', '.join(self.left_out_names())}")
         family = left_out in self.families() and left_out not in self.source_names()
         kept = tuple(s for s in self.sources if s.name != left_out and not (family and s.family == left_out))
-        no_sbi = left_out == C.SBI_SOURCE or (family and left_out == "swap")
-        return DataMix(self.path, kept, self.validation_fraction, self.test_fraction, 0.0 if no_sbi else self.sbi_weight)
+        swap_family = family and left_out == "swap"
+        return replace(self, sources=kept,
+                       sbi_weight=0.0 if swap_family or left_out == C.SBI_SOURCE else self.sbi_weight,
+                       bi_weight=0.0 if swap_family or left_out == C.BI_SOURCE else self.bi_weight)
 
     def reweighted(self, weights: dict[str, float]) -> "DataMix":
-        """The mix with some sampling weights replaced ({source name or sbi: weight}); DataError for an unknown name
-        or a negative weight."""
-        unknown = sorted(set(weights) - set(self.source_names()))
+        """The mix with some sampling weights replaced ({source name, sbi or bi: weight}); DataError for an unknown
+        name or a negative weight."""
+        known = [s.name for s in self.sources] + (list(C.PSEUDO_FAKE_SOURCES) if self.has_real_faces_to_blend() else [])
+        unknown = sorted(set(weights) - set(known))
         if unknown:
             raise DataError(f"--source-weight {', '.join(unknown)}: not a source of {self.path}: choose one of "
-                            f"{', '.join(self.source_names())}")
+                            f"{', '.join(known)}")
         if any(w < 0 for w in weights.values()):
             raise DataError("--source-weight: a weight must not be negative")
         sources = tuple(replace(s, weight=weights.get(s.name, s.weight)) for s in self.sources)
-        return replace(self, sources=sources, sbi_weight=weights.get(C.SBI_SOURCE, self.sbi_weight))
+        return replace(self, sources=sources, sbi_weight=weights.get(C.SBI_SOURCE, self.sbi_weight),
+                       bi_weight=weights.get(C.BI_SOURCE, self.bi_weight))
+
+    def has_real_faces_to_blend(self) -> bool:
+        """Whether any source feeds the blended pseudo-fakes (`sbi: true`)."""
+        return any(s.sbi for s in self.sources)
+
+    def pseudo_fake_weights(self) -> dict[str, float]:
+        """{pseudo-fake source: weight} of the blended pseudo-fakes this mix makes (weight > 0)."""
+        weights = {C.SBI_SOURCE: self.sbi_weight, C.BI_SOURCE: self.bi_weight}
+        return {name: w for name, w in weights.items() if w > 0} if self.has_real_faces_to_blend() else {}
+
+    def sampling_weights(self) -> dict[str, float]:
+        """{source name: sampling weight within its class}, the pseudo-fakes included."""
+        return {s.name: s.weight for s in self.sources} | self.pseudo_fake_weights()
 
     def families(self) -> list[str]:
         """The kinds of fake the sources name, in C.KIND_NAMES order."""
@@ -138,9 +157,8 @@ class DataMix:
         return self.source_names() + [f for f in self.families() if f not in self.source_names()]
 
     def source_names(self) -> list[str]:
-        """Every source name, with the SBI pseudo-fakes when any source feeds them."""
-        names = [s.name for s in self.sources]
-        return names + [C.SBI_SOURCE] if any(s.sbi for s in self.sources) and self.sbi_weight > 0 else names
+        """Every source name, with the pseudo-fakes this mix makes."""
+        return [s.name for s in self.sources] + list(self.pseudo_fake_weights())
 
 
 def load_mix(path: Path) -> DataMix:
@@ -156,15 +174,25 @@ def load_mix(path: Path) -> DataMix:
         raise DataError(f"Data mix {path} must be a mapping with a non-empty list `sources`")
     sources = tuple(parse_source(entry, path.parent, i) for i, entry in enumerate(document["sources"]))
     names = [s.name for s in sources]
-    duplicated = sorted({n for n in names if names.count(n) > 1} | ({C.SBI_SOURCE} & set(names)))
+    duplicated = sorted({n for n in names if names.count(n) > 1} | (set(C.PSEUDO_FAKE_SOURCES) & set(names)))
     if duplicated:
-        raise DataError(f"Data mix {path}: source names must be unique and not {C.SBI_SOURCE!r}: {', '.join(duplicated)}")
+        raise DataError(f"Data mix {path}: source names must be unique and none of "
+                        f"{', '.join(C.PSEUDO_FAKE_SOURCES)}: {', '.join(duplicated)}")
     split = document.get("split", {}) or {}
     mix = DataMix(path, sources, float(split.get("validation", C.MIX_VALIDATION_FRACTION)),
-                  float(split.get("test", C.MIX_TEST_FRACTION)), float(document.get("sbi_weight", 1.0)))
+                  float(split.get("test", C.MIX_TEST_FRACTION)), pseudo_weight(document, "sbi_weight", 1.0, path),
+                  pseudo_weight(document, "bi_weight", 0.0, path))
     if not (0 < mix.validation_fraction < 1 and 0 < mix.test_fraction < 1 and mix.validation_fraction + mix.test_fraction < 1):
         raise DataError(f"Data mix {path}: split fractions must be in (0, 1) and leave some Train")
     return mix
+
+
+def pseudo_weight(document: dict, key: str, default: float, path: Path) -> float:
+    """A pseudo-fake weight of the mix file (sbi_weight, bi_weight); DataError unless a number >= 0."""
+    value = document.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise DataError(f"Data mix {path}: {key} must be a number >= 0, not {value!r}")
+    return float(value)
 
 
 def parse_source(entry, base: Path, index: int) -> Source:

@@ -1,11 +1,12 @@
-"""Data-mix data sets: cached crops plus self-blended pseudo-fakes, drawn class-balanced by source weight, every
-class through the same random resize and re-compression (no free cues), then the usual augmentation."""
+"""Data-mix data sets: cached crops plus blended pseudo-fakes (self-blends, cross-identity blends), drawn
+class-balanced by source weight, every class through the same random resize and re-compression (no free cues), then
+the usual augmentation."""
 
 from __future__ import annotations
 
 import io
 import json
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from pipeline import constants as C
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
 from .dataset import Sample
-from .sbi import self_blend
+from .sbi import cross_blend, pose_distance, self_blend
 
 
 def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image, int]:
@@ -70,14 +71,15 @@ def jitter_colour(image: Image.Image, rng: np.random.Generator) -> Image.Image:
     return image
 
 
-def mix_items(records: pd.DataFrame, sbi_weight: float, sbi_sources: set[str]) -> pd.DataFrame:
-    """One row per example: every record, plus an SBI pseudo-fake of each real face with landmarks."""
-    items = records.assign(record=np.arange(len(records)), sbi=False)
-    if sbi_weight > 0:
-        real = items[(items["label"] == C.REAL_INDEX) & (items["landmarks"] != "") & items["source"].isin(sbi_sources)]
-        items = pd.concat([items, real.assign(sbi=True, label=C.FAKE_INDEX, source=C.SBI_SOURCE, tag=C.SBI_SOURCE,
-                                              family="swap")], ignore_index=True)
-    return items.reset_index(drop=True)
+def mix_items(records: pd.DataFrame, pseudo_weights: Mapping[str, float], blend_sources: set[str]) -> pd.DataFrame:
+    """One row per example: every record, plus for each pseudo-fake source of positive weight (sbi, bi) a
+    pseudo-fake of each real face with landmarks of the blend sources; `pseudo` names the kind of row ("" or one of
+    C.PSEUDO_FAKE_SOURCES)."""
+    items = records.assign(record=np.arange(len(records)), pseudo="")
+    real = items[(items["label"] == C.REAL_INDEX) & (items["landmarks"] != "") & items["source"].isin(blend_sources)]
+    pseudo = [real.assign(pseudo=name, label=C.FAKE_INDEX, source=name, tag=name, family="swap")
+              for name in C.PSEUDO_FAKE_SOURCES if pseudo_weights.get(name, 0) > 0]
+    return pd.concat([items, *pseudo], ignore_index=True).reset_index(drop=True)
 
 
 def kind_targets(items: pd.DataFrame) -> torch.Tensor:
@@ -101,11 +103,14 @@ class MixDataset(Dataset):
     """Examples of one split of a mix. Training keys encode (draw, item) so each draw gets fresh, seeded randomness."""
 
     def __init__(self, records: pd.DataFrame, transform: Callable[[Image.Image], torch.Tensor], train: bool,
-                 seed: int = 0, sbi_weight: float = 1.0, sbi_sources: set[str] | None = None):
-        self.items = mix_items(records.reset_index(drop=True), sbi_weight, sbi_sources or set(records["source"]))
+                 seed: int = 0, pseudo_weights: Mapping[str, float] | None = None, blend_sources: set[str] | None = None):
+        pseudo_weights = {C.SBI_SOURCE: 1.0} if pseudo_weights is None else pseudo_weights
+        self.items = mix_items(records.reset_index(drop=True), pseudo_weights, blend_sources or set(records["source"]))
         self.transform, self.train, self.seed = transform, train, seed
         self.samples = list(zip(self.items["file"], self.items["label"]))  # (path, label) as FaceFolderDataset
         self.kinds = kind_targets(self.items)
+        # Donors of the cross-identity blends: the real faces that are blended over (the same split only).
+        self.donors = self.items.loc[self.items["pseudo"] == C.BI_SOURCE, "record"].to_numpy()
 
     def __len__(self) -> int:
         return len(self.items)
@@ -116,11 +121,26 @@ class MixDataset(Dataset):
         row = self.items.iloc[item]
         rng = np.random.default_rng([self.seed, draw, item] if self.train else [self.seed, item])
         image, quality = decode_image(row["crop"]), 100
-        if row["sbi"]:
+        if row["pseudo"] == C.SBI_SOURCE:
             image, _ = self_blend(image, json.loads(row["landmarks"]), rng)
+        elif row["pseudo"] == C.BI_SOURCE:
+            donor = self.items.iloc[self.pick_donor(int(row["record"]), rng)]
+            image, _ = cross_blend(image, json.loads(row["landmarks"]), decode_image(donor["crop"]),
+                                   json.loads(donor["landmarks"]), rng)
         if self.train:
             image, quality = equalise(image, rng)
         return image, int(row["label"]), quality
+
+    def pick_donor(self, record: int, rng: np.random.Generator) -> int:
+        """The record of another real face to blend over `record`'s: of C.BI_CANDIDATES drawn at random, the one
+        closest in pose (its record itself when it is the only real face)."""
+        others = self.donors[self.donors != record]
+        if not len(others):
+            return record
+        candidates = rng.choice(others, size=min(C.BI_CANDIDATES, len(others)), replace=False)
+        target = landmark_array(self.items["landmarks"].iloc[record])
+        distances = [pose_distance(landmark_array(self.items["landmarks"].iloc[c]), target) for c in candidates]
+        return int(candidates[int(np.argmin(distances))])
 
     def __getitem__(self, key: int) -> Sample:
         item = key % len(self.items)
@@ -144,11 +164,16 @@ class MixDataset(Dataset):
         return {str(k): int(v) for k, v in self.items["source"].value_counts().sort_index().items()}
 
 
+def landmark_array(landmarks: str) -> np.ndarray:
+    """The 5 x 2 landmarks of a record (stored as JSON)."""
+    return np.asarray(json.loads(landmarks), dtype=np.float64).reshape(5, 2)
+
+
 def split_dataset(records: pd.DataFrame, mix, split: str, transform: Callable[[Image.Image], torch.Tensor],
                   train: bool, seed: int) -> MixDataset:
-    """The examples of one split of a mix. The Wild split gets no pseudo-fakes: self-blending is no held-out source."""
-    sbi_weight = 0.0 if split == C.WILD_SPLIT else mix.sbi_weight
-    return MixDataset(records[records["split"] == split], transform, train, seed, sbi_weight,
+    """The examples of one split of a mix. The Wild split gets no pseudo-fakes: blending is no held-out source."""
+    pseudo_weights = {} if split == C.WILD_SPLIT else mix.pseudo_fake_weights()
+    return MixDataset(records[records["split"] == split], transform, train, seed, pseudo_weights,
                       {s.name for s in mix.sources if s.sbi})
 
 

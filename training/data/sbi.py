@@ -1,5 +1,8 @@
-"""Self-blended images (SBI, Shiohara & Yamasaki, CVPR 2022): a real face blended with a colour-, sharpness- and
-scale-jittered copy of itself inside a blurred, deformed, face-shaped mask, as a pseudo-fake.
+"""Blended pseudo-fakes, the trace a face swap leaves without any swap tool:
+- self-blended images (SBI, Shiohara & Yamasaki, CVPR 2022): a real face blended with a colour-, sharpness- and
+  scale-jittered copy of itself inside a blurred, deformed, face-shaped mask;
+- cross-identity blends (BI of Face X-ray, Li et al., CVPR 2020): another real face of similar pose, aligned on the
+  landmarks and colour-matched, blended over the face inside the same kind of mask.
 
 The mask comes from the detector's 5 landmarks (eyes, nose tip, mouth corners): an oval from above the brows to
 the chin, as wide as the cheeks, tilted with the eye line, its outline deformed by random low-frequency waves and
@@ -76,5 +79,63 @@ def self_blend(image: Image.Image, landmarks, rng: np.random.Generator) -> tuple
     target = np.asarray(image, dtype=np.float32) / 255
     source = jittered_copy(image, rng)
     mask = blend_mask(image.size, landmarks, rng) * rng.uniform(*C.SBI_BLEND_RATIO)
+    blended = target + (source - target) * mask[..., None]
+    return Image.fromarray(np.round(blended * 255).astype(np.uint8)), mask
+
+
+def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The 2x3 least-squares similarity (scale, rotation, shift) taking source points onto target points (Umeyama)."""
+    source_mean, target_mean = source.mean(axis=0), target.mean(axis=0)
+    centred_source, centred_target = source - source_mean, target - target_mean
+    u, singular, vt = np.linalg.svd(centred_target.T @ centred_source / len(source))
+    sign = np.array([1.0, -1.0 if np.linalg.det(u) * np.linalg.det(vt) < 0 else 1.0])
+    rotation = u @ np.diag(sign) @ vt
+    scale = float((singular * sign).sum() / max(centred_source.var(axis=0).sum(), 1e-9))
+    return np.hstack([scale * rotation, (target_mean - scale * rotation @ source_mean)[:, None]])
+
+
+def pose_distance(source: np.ndarray, target: np.ndarray) -> float:
+    """How far two sets of 5 landmarks differ once aligned, in units of the target's eye-to-mouth length."""
+    matrix = similarity_transform(source, target)
+    moved = source @ matrix[:, :2].T + matrix[:, 2]
+    length = max(float(np.hypot(*(target[3:5].mean(axis=0) - target[:2].mean(axis=0)))), 1.0)
+    return float(np.linalg.norm(moved - target, axis=1).mean() / length)
+
+
+def warp(image: Image.Image, matrix: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 HxWx3 pixels, HxW coverage in [0, 1]) of `image` moved by the 2x3 `matrix` onto a canvas of `size`."""
+    inverse = np.linalg.inv(np.vstack([matrix, [0.0, 0.0, 1.0]]))[:2]
+    coefficients = tuple(float(c) for c in inverse.ravel())
+    moved = image.transform(size, Image.AFFINE, coefficients, resample=Image.BILINEAR)
+    coverage = Image.new("L", image.size, 255).transform(size, Image.AFFINE, coefficients, resample=Image.BILINEAR)
+    return np.asarray(moved, dtype=np.float32) / 255, np.asarray(coverage, dtype=np.float32) / 255
+
+
+def match_colour(source: np.ndarray, target: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The source pixels with each channel's mean and spread inside the mask set to the target's there."""
+    inside = mask > 0.5
+    if inside.sum() < 16:
+        return source
+    source_in, target_in = source[inside], target[inside]
+    spread = target_in.std(axis=0) / np.maximum(source_in.std(axis=0), 1e-3)
+    return np.clip((source - source_in.mean(axis=0)) * np.minimum(spread, 3.0) + target_in.mean(axis=0), 0, 1)
+
+
+def cross_blend(image: Image.Image, landmarks, donor: Image.Image, donor_landmarks,
+                rng: np.random.Generator) -> tuple[Image.Image, np.ndarray]:
+    """(pseudo-fake, mask used): the donor's face, aligned on the landmarks, colour-matched and sometimes blurred,
+    blended over the image's face."""
+    image = image.convert("RGB")
+    landmarks = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+    donor_landmarks = np.asarray(donor_landmarks, dtype=np.float64).reshape(5, 2)
+    source, coverage = warp(donor.convert("RGB"), similarity_transform(donor_landmarks, landmarks), image.size)
+    target = np.asarray(image, dtype=np.float32) / 255
+    mask = blend_mask(image.size, landmarks, rng) * coverage
+    source = match_colour(source, target, mask)
+    sigma = rng.uniform(*C.SBI_BLUR_SIGMA)
+    if sigma > 0.2:
+        blurred = Image.fromarray(np.round(source * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(sigma))
+        source = np.asarray(blurred, dtype=np.float32) / 255
+    mask = mask * rng.uniform(*C.BI_BLEND_RATIO)
     blended = target + (source - target) * mask[..., None]
     return Image.fromarray(np.round(blended * 255).astype(np.uint8)), mask

@@ -52,7 +52,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     data.add_argument("--data-dir", type=Path, default=None, help="folder holding Train/ and Validation/ (default none)")
     data.add_argument("--data-mix", type=Path, default=None, help="data mix YAML (config/data-mix.yaml documents it; default none)")
     data.add_argument("--leave-out", default=None, help="with --data-mix: train and validate without this source, or every source of this family (gan, diffusion, swap) (default none)")
-    data.add_argument("--source-weight", nargs="+", default=[], metavar="NAME=W", help="with --data-mix: replace a source's sampling weight (sbi for the pseudo-fakes), e.g. for a second, shorter stage (default: the mix's weights)")
+    data.add_argument("--source-weight", nargs="+", default=[], metavar="NAME=W", help="with --data-mix: replace a source's sampling weight (sbi, bi for the pseudo-fakes), e.g. for a second, shorter stage (default: the mix's weights)")
     data.add_argument("--samples-per-epoch", type=int, default=None, help="with --data-mix: examples drawn per epoch (default: the Train split's size)")
     data.add_argument("--crop-cache", type=Path, default=None, help="with --data-mix: face crop cache (default ~/.cache/deepfake-detector/crops)")
     data.add_argument("--image-size", type=int, default=C.DEFAULT_IMAGE_SIZE, help=f"input side in pixels (default {C.DEFAULT_IMAGE_SIZE})")
@@ -157,7 +157,7 @@ def build_datasets(args: argparse.Namespace, context: DistributedContext):
 
     train_set, val_set = split_set("Train", True, args.seed + context.rank), split_set("Validation", False, args.seed)
     wild_set = split_set(C.WILD_SPLIT, False, args.seed) if (records["split"] == C.WILD_SPLIT).any() else None
-    weights = {s.name: s.weight for s in mix.sources} | {C.SBI_SOURCE: mix.sbi_weight}
+    weights = mix.sampling_weights()
     sampler = MixSampler(sampling_weights(train_set.items, weights), args.samples_per_epoch or len(train_set),
                          args.seed + context.rank)
     if context.is_main:
