@@ -109,7 +109,7 @@ class MixDataset(Dataset):
         self.transform, self.train, self.seed = transform, train, seed
         self.samples = list(zip(self.items["file"], self.items["label"]))  # (path, label) as FaceFolderDataset
         self.kinds = kind_targets(self.items)
-        # Donors of the cross-identity blends: the real faces that are blended over (the same split only).
+        # The real faces a cross-identity blend may take its donor from: those of this split that are blended over.
         self.donors = self.items.loc[self.items["pseudo"] == C.BI_SOURCE, "record"].to_numpy()
 
     def __len__(self) -> int:
