@@ -39,7 +39,6 @@ def efficientnet_lite(variant: int) -> Callable[..., nn.Module]:
         features = nn.Sequential(net.conv_stem, net.bn1, *net.blocks, nn.Sequential(net.conv_head, net.bn2))
         return FeaturesClassifier(features, nn.Sequential(nn.Dropout(net.drop_rate), net.classifier))
 
-    build.__name__ = f"efficientnet_lite{variant}"
     return build
 
 

@@ -18,7 +18,7 @@ from pipeline import constants as C
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
 
 from .dataset import Sample
-from .sbi import cross_blend, pose_distance, self_blend
+from .sbi import cross_blend, landmark_points, pose_distance, self_blend
 
 
 def equalise(image: Image.Image, rng: np.random.Generator) -> tuple[Image.Image, int]:
@@ -103,7 +103,8 @@ class MixDataset(Dataset):
     """Examples of one split of a mix. Training keys encode (draw, item) so each draw gets fresh, seeded randomness."""
 
     def __init__(self, records: pd.DataFrame, transform: Callable[[Image.Image], torch.Tensor], train: bool,
-                 seed: int = 0, pseudo_weights: Mapping[str, float] | None = None, blend_sources: set[str] | None = None):
+                 seed: int = 0, pseudo_weights: Mapping[str, float] | None = None,
+                 blend_sources: set[str] | None = None):
         pseudo_weights = {C.SBI_SOURCE: 1.0} if pseudo_weights is None else pseudo_weights
         self.items = mix_items(records.reset_index(drop=True), pseudo_weights, blend_sources or set(records["source"]))
         self.transform, self.train, self.seed = transform, train, seed
@@ -111,6 +112,8 @@ class MixDataset(Dataset):
         self.kinds = kind_targets(self.items)
         # The real faces a cross-identity blend may take its donor from: those of this split that are blended over.
         self.donors = self.items.loc[self.items["pseudo"] == C.BI_SOURCE, "record"].to_numpy()
+        self.donor_landmarks = {int(record): landmark_points(json.loads(self.items["landmarks"].iloc[record]))
+                                for record in self.donors}
 
     def __len__(self) -> int:
         return len(self.items)
@@ -124,9 +127,10 @@ class MixDataset(Dataset):
         if row["pseudo"] == C.SBI_SOURCE:
             image, _ = self_blend(image, json.loads(row["landmarks"]), rng)
         elif row["pseudo"] == C.BI_SOURCE:
-            donor = self.items.iloc[self.pick_donor(int(row["record"]), rng)]
-            image, _ = cross_blend(image, json.loads(row["landmarks"]), decode_image(donor["crop"]),
-                                   json.loads(donor["landmarks"]), rng)
+            record = int(row["record"])
+            donor = self.pick_donor(record, rng)
+            image, _ = cross_blend(image, self.donor_landmarks[record], decode_image(self.items["crop"].iloc[donor]),
+                                   self.donor_landmarks[donor], rng)
         if self.train:
             image, quality = equalise(image, rng)
         return image, int(row["label"]), quality
@@ -138,8 +142,8 @@ class MixDataset(Dataset):
         if not len(others):
             return record
         candidates = rng.choice(others, size=min(C.BI_CANDIDATES, len(others)), replace=False)
-        target = landmark_array(self.items["landmarks"].iloc[record])
-        distances = [pose_distance(landmark_array(self.items["landmarks"].iloc[c]), target) for c in candidates]
+        target = self.donor_landmarks[record]
+        distances = [pose_distance(self.donor_landmarks[int(c)], target) for c in candidates]
         return int(candidates[int(np.argmin(distances))])
 
     def __getitem__(self, key: int) -> Sample:
@@ -162,11 +166,6 @@ class MixDataset(Dataset):
     def source_counts(self) -> dict[str, int]:
         """Number of examples per source."""
         return {str(k): int(v) for k, v in self.items["source"].value_counts().sort_index().items()}
-
-
-def landmark_array(landmarks: str) -> np.ndarray:
-    """The 5 x 2 landmarks of a record (stored as JSON)."""
-    return np.asarray(json.loads(landmarks), dtype=np.float64).reshape(5, 2)
 
 
 def split_dataset(records: pd.DataFrame, mix, split: str, transform: Callable[[Image.Image], torch.Tensor],

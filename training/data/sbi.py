@@ -21,6 +21,11 @@ from pipeline import constants as C
 OUTLINE_POINTS = 48
 
 
+def landmark_points(landmarks) -> np.ndarray:
+    """5 landmarks (eyes, nose tip, mouth corners) as a float64 5 x 2 array of pixels."""
+    return np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+
+
 def face_outline(landmarks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A deformed face-shaped polygon (OUTLINE_POINTS x 2) from 5 landmarks in pixels."""
     eyes, mouth = landmarks[:2].mean(axis=0), landmarks[3:5].mean(axis=0)
@@ -75,7 +80,7 @@ def jittered_copy(image: Image.Image, rng: np.random.Generator) -> np.ndarray:
 def self_blend(image: Image.Image, landmarks, rng: np.random.Generator) -> tuple[Image.Image, np.ndarray]:
     """(pseudo-fake, mask used): the image with a jittered copy of itself blended in over its face."""
     image = image.convert("RGB")
-    landmarks = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+    landmarks = landmark_points(landmarks)
     target = np.asarray(image, dtype=np.float32) / 255
     source = jittered_copy(image, rng)
     mask = blend_mask(image.size, landmarks, rng) * rng.uniform(*C.SBI_BLEND_RATIO)
@@ -126,8 +131,7 @@ def cross_blend(image: Image.Image, landmarks, donor: Image.Image, donor_landmar
     """(pseudo-fake, mask used): the donor's face, aligned on the landmarks, colour-matched and sometimes blurred,
     blended over the image's face."""
     image = image.convert("RGB")
-    landmarks = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
-    donor_landmarks = np.asarray(donor_landmarks, dtype=np.float64).reshape(5, 2)
+    landmarks, donor_landmarks = landmark_points(landmarks), landmark_points(donor_landmarks)
     source, coverage = warp(donor.convert("RGB"), similarity_transform(donor_landmarks, landmarks), image.size)
     target = np.asarray(image, dtype=np.float32) / 255
     mask = blend_mask(image.size, landmarks, rng) * coverage
