@@ -1,7 +1,8 @@
 """End-to-end `POST /predict` latency through gunicorn on loopback, face detection on and off, for the serving
 set-up before the fast-detector work (MTCNN + PyTorch) and today's defaults (YuNet + ONNX Runtime), beside the
 original project's serving approach (weights reloaded per request), plus an in-process split of where a request's
-time goes in each set-up.
+time goes in each set-up, and today's defaults on every real photo of a folder (how long a typical photo takes: one
+photo's decoding cost depends on its size and JPEG encoding).
 
     make bench-setup   # MTCNN (facenet-pytorch) for the "before" rows
     python benchmarks/serve_latency.py [--model-dir models] [--requests 40]
@@ -13,19 +14,23 @@ recommendation). Prints tables, writes benchmarks/results/serve_latency.json and
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import requests
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, RESULTS_DIR, SERVING_SETUPS,  # noqa: E402
-                                    gunicorn_server, load_images, machine, machine_line, markdown_table, percentiles,
-                                    write_results)
+from benchmarks.bench_utils import (DEFAULT_IMAGES, PERFORMANCE_MD, REAL_PHOTOS, RESULTS_DIR,  # noqa: E402
+                                    SERVING_SETUPS, gunicorn_server, load_images, machine, machine_line,
+                                    markdown_table, percentiles, write_results)
 from pipeline import constants as C  # noqa: E402
+
+PHOTO_TARGET_MS = 20.0  # issue #18: a photo through gunicorn at p50 <= 20 ms on 2 cores
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -35,6 +40,9 @@ def get_args_parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=None, help=f"model to query (default {C.DEFAULT_MODEL_NAME} if present, else the first)")
     parser.add_argument("--image", type=Path, nargs="+", default=DEFAULT_IMAGES, help="upload(s) (default a dataset face and a 600x800 photo)")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per case (default 40)")
+    parser.add_argument("--photo-set", type=Path, default=REAL_PHOTOS,
+                        help=f"folder whose every photo is sent 3 times to today's set-up (default {REAL_PHOTOS}; "
+                             "skipped if absent)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--detect-max-side", type=int, default=None, help="FLASK_DETECT_MAX_SIDE for the server (default the app's)")
     parser.add_argument("--no-legacy", action="store_true", help="skip the per-request-reload comparison (default: include it)")
@@ -59,6 +67,37 @@ def time_requests(url: str, data: bytes, count: int, warmup: int = 3) -> tuple[l
             client.append(elapsed)
             server.append(float(response.json().get("latency_ms", elapsed)))
     return client, server, errors
+
+
+def encoding(data: bytes) -> tuple[str, float]:
+    """('progressive JPEG', 'baseline JPEG' or the format's name, megapixels): what decoding a photo costs."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        name = image.format
+        if name == "JPEG":
+            name = "progressive JPEG" if image.info.get("progressive") else "baseline JPEG"
+        return name, image.width * image.height / 1e6
+
+
+def photo_set_rows(url: str, folder: Path, repeats: int = 3,
+                   target_ms: float = PHOTO_TARGET_MS) -> list[dict[str, object]]:
+    """p50/p95 over a folder's photos of each photo's median client-side latency (`repeats` sends), in all and
+    per encoding, with their median size and the share of photos answered within the target."""
+    timed: dict[str, list[tuple[float, float]]] = {}  # encoding -> (ms, megapixels) per photo
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() not in C.IMAGE_EXTENSIONS:
+            continue
+        data = path.read_bytes()
+        client, _, errors = time_requests(url, data, repeats, warmup=0 if timed else 3)
+        if client and not errors:
+            name, megapixels = encoding(data)
+            timed.setdefault(name, []).append((float(np.median(client)), megapixels))
+    groups = {"all photos": [row for rows in timed.values() for row in rows], **dict(sorted(timed.items()))}
+    return [{"photos": group, **percentiles([ms for ms, _ in rows]),
+             "median_megapixels": round(float(np.median([mp for _, mp in rows])), 2),
+             "within_target": f"{sum(ms <= target_ms for ms, _ in rows) / len(rows):.0%}"}
+            for group, rows in groups.items() if rows]
 
 
 def stage_split(model_path: Path, data: bytes, setup: dict[str, str], repeats: int,
@@ -120,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {"FLASK_MODEL_DIR": str(args.model_dir.resolve()), "FLASK_STATIC_DIR": str(RESULTS_DIR / "no-page")}
     if args.detect_max_side:
         env["FLASK_DETECT_MAX_SIDE"] = str(args.detect_max_side)
-    rows = []
+    rows, photo_rows = [], []
     for label, setup in SERVING_SETUPS:
         with gunicorn_server("backend:create_app()", {**env, **setup}, args.workers, 1,
                              RESULTS_DIR / "serve_latency.log") as running:
@@ -131,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
                     rows.append({"server": label, "image": image_name, "faces": faces, "errors": errors,
                                  **percentiles(client), "server_p50_ms": percentiles(server)["p50_ms"]})
                     print(rows[-1])
+            if not setup and args.photo_set.is_dir():  # today's defaults only
+                photo_rows = photo_set_rows(f"{running.base}/predict?model={model}", args.photo_set)
+                print(photo_rows)
     if not args.no_legacy:
         legacy_env = {"LEGACY_CHECKPOINT": str((args.model_dir / f"{model}.pt").resolve())}
         with gunicorn_server("benchmarks.legacy_serving:create_app()", legacy_env, args.workers, 1,
@@ -153,15 +195,24 @@ def main(argv: list[str] | None = None) -> int:
     labels = [label for label, _ in SERVING_SETUPS]
     split_table = markdown_table(["stage (p50 ms, 1 thread, in-process)", *labels],
                                  [[stage, *(split[label][stage] for label in labels)] for stage in split[labels[0]]])
+    photo_table = markdown_table(["photos", "count", "median megapixels", "p50 ms", "p95 ms",
+                                  f"within {PHOTO_TARGET_MS:g} ms"],
+                                 [[r["photos"], r["n"], r["median_megapixels"], r["p50_ms"], r["p95_ms"],
+                                   r["within_target"]] for r in photo_rows])
     print(table)
     print(split_table)
+    print(photo_table)
     markdown = (f"### End-to-end `POST /predict` latency (gunicorn, {args.workers} workers x 1 thread, loopback, "
                 f"one request at a time, model `{model}`)\n\n"
                 f"`python benchmarks/serve_latency.py --model-dir {args.model_dir.name} --requests {args.requests}"
                 f"{f' --detect-max-side {args.detect_max_side}' if args.detect_max_side else ''}`\n\n"
                 f"{machine_line(info)}\n\n{table}\n\nWhere the time of one request goes (image "
                 f"`{list(images)[-1]}`):\n\n{split_table}\n")
-    write_results("serve_latency", {"machine": info, "model": model, "rows": rows, "stages": split},
+    if photo_rows:
+        markdown += (f"\nToday's defaults on every photo of `{args.photo_set.name}` (faces on, client-side; "
+                     f"per photo the median of 3 requests):\n\n{photo_table}\n")
+    write_results("serve_latency", {"machine": info, "model": model, "rows": rows, "stages": split,
+                                    "photo_set": photo_rows},
                   markdown, args.json, args.markdown)
     return C.EXIT_OK
 
