@@ -84,8 +84,17 @@ def self_blend(image: Image.Image, landmarks, rng: np.random.Generator) -> tuple
     target = np.asarray(image, dtype=np.float32) / 255
     source = jittered_copy(image, rng)
     mask = blend_mask(image.size, landmarks, rng) * rng.uniform(*C.SBI_BLEND_RATIO)
-    blended = target + (source - target) * mask[..., None]
-    return Image.fromarray(np.round(blended * 255).astype(np.uint8)), mask
+    return composite(target, source, mask), mask
+
+
+def composite(target: np.ndarray, source: np.ndarray, mask: np.ndarray) -> Image.Image:
+    """The 8-bit image of float pixels `source` blended over `target` by the HxW mask."""
+    return to_image(target + (source - target) * mask[..., None])
+
+
+def to_image(pixels: np.ndarray) -> Image.Image:
+    """float HxWx3 pixels in [0, 1] as an 8-bit RGB image."""
+    return Image.fromarray(np.round(pixels * 255).astype(np.uint8))
 
 
 def similarity_transform(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -138,8 +147,6 @@ def cross_blend(image: Image.Image, landmarks, donor: Image.Image, donor_landmar
     source = match_colour(source, target, mask)
     sigma = rng.uniform(*C.SBI_BLUR_SIGMA)
     if sigma > 0.2:
-        blurred = Image.fromarray(np.round(source * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(sigma))
-        source = np.asarray(blurred, dtype=np.float32) / 255
+        source = np.asarray(to_image(source).filter(ImageFilter.GaussianBlur(sigma)), dtype=np.float32) / 255
     mask = mask * rng.uniform(*C.BI_BLEND_RATIO)
-    blended = target + (source - target) * mask[..., None]
-    return Image.fromarray(np.round(blended * 255).astype(np.uint8)), mask
+    return composite(target, source, mask), mask
