@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.checkpoint_meta import file_hash
-from pipeline.onnx_runtime import VERSION_KEY, OnnxClassifier, read_onnx_metadata
+from pipeline.onnx_runtime import RUNTIME_ENGINES, VERSION_KEY, OnnxClassifier, read_onnx_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def matching_onnx(path: Path, threads: int) -> OnnxClassifier | None:
+def matching_onnx(path: Path, threads: int, engine: str = "onnxruntime") -> OnnxClassifier | None:
     """The sibling NAME.onnx of a checkpoint when it was exported from exactly these bytes; else None."""
     sibling = Path(path).with_suffix(".onnx")
     if not sibling.is_file():
@@ -33,7 +33,7 @@ def matching_onnx(path: Path, threads: int) -> OnnxClassifier | None:
     try:
         if read_onnx_metadata(sibling).get(VERSION_KEY) != file_hash(path):
             return None
-        return OnnxClassifier.from_onnx(sibling, threads=threads)
+        return OnnxClassifier.from_onnx(sibling, threads=threads, engine=engine)
     except Exception as error:  # a broken sibling: the PyTorch path below exports one in memory instead
         logger.warning("Cannot use %s (%s); loading %s with PyTorch", sibling, error.__class__.__name__, path.name)
         return None
@@ -41,9 +41,10 @@ def matching_onnx(path: Path, threads: int) -> OnnxClassifier | None:
 
 def load_scorer(path: Path, device: str, runtime: str, threads: int) -> Any:
     """The classifier a worker scores with: a matching sibling ONNX file (no torch), else the PyTorch checkpoint,
-    exported to ONNX Runtime in memory when runtime is "onnx" (see predictor.onnx_or_torch)."""
-    if runtime == "onnx" and device == "cpu":
-        scorer = matching_onnx(path, threads)
+    exported in memory when the runtime runs the ONNX graph ("openvino" or "onnx", see predictor.onnx_or_torch)."""
+    engine = RUNTIME_ENGINES.get(runtime)
+    if engine and device == "cpu":
+        scorer = matching_onnx(path, threads, engine)
         if scorer is not None:
             return scorer
     set_torch_threads(threads)
@@ -52,7 +53,7 @@ def load_scorer(path: Path, device: str, runtime: str, threads: int) -> Any:
     from .predictor import onnx_or_torch
 
     classifier = Classifier.from_checkpoint(path, device=device)
-    return onnx_or_torch(path, classifier, threads) if runtime == "onnx" else classifier
+    return onnx_or_torch(path, classifier, threads, engine) if engine else classifier
 
 
 class LazyGradCam:

@@ -102,7 +102,7 @@ def install_metrics(app: Flask, state: Any) -> None:
         state.detector.detect = timed(state.detector.detect, "detect")
     for name, scorer in state.registry.classifiers.items():
         scorer.scores = timed(scorer.scores, "classify")
-        MODEL_INFO.labels(name, scorer.version, type(scorer).__name__).set(1)
+        MODEL_INFO.labels(name, scorer.version, scorer.runtime).set(1)
     app.before_request(start_timer)
     app.after_request(record_request)
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

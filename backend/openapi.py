@@ -232,7 +232,8 @@ SCHEMAS: dict[str, Any] = {
     },
     "ModelInfo": {
         "type": "object",
-        "required": ["name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash"],
+        "required": ["name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash",
+                     "runtime"],
         "properties": {
             "name": {"type": "string"},
             "architecture": {"type": "string"},
@@ -244,6 +245,8 @@ SCHEMAS: dict[str, Any] = {
                                      "answers carry kind null."},
             "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
             "hash": {"type": "string"},
+            "runtime": {"type": "string", "enum": ["openvino", "onnxruntime", "torch"],
+                        "description": "What scores with it: FLASK_RUNTIME's engine, or the one it fell back to."},
         },
     },
     "Health": {

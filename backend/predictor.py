@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 ENSEMBLE = "ensemble"
 THUMBNAIL_SIDE = 96
-RUNTIMES = ("torch", "onnx")
 
 
 @dataclass
@@ -77,15 +76,16 @@ class ModelRegistry:
 
     @classmethod
     def load(cls, folder: Path, device: str = "cpu", default: str | None = None,
-             fallback_default: str | None = None, runtime: str = "onnx", threads: int = 1) -> "ModelRegistry":
+             fallback_default: str | None = None, runtime: str = C.DEFAULT_RUNTIME, threads: int = 1) -> "ModelRegistry":
         """Load every valid *.pt in a folder; invalid ones are logged and skipped.
 
-        runtime "onnx" (the default) scores with ONNX Runtime on `threads` intra-op threads (a matching sibling
-        NAME.onnx, loaded without PyTorch, else an in-memory export), falling back to PyTorch when that fails;
-        Grad-CAM loads the PyTorch model on the first explain=1.
+        runtime "openvino" (the default) or "onnx" scores the ONNX graph (a matching sibling NAME.onnx, loaded
+        without PyTorch, else an in-memory export) with OpenVINO or ONNX Runtime on `threads` threads; OpenVINO falls
+        back to ONNX Runtime, either to PyTorch ("torch") when that fails. Grad-CAM loads the PyTorch model on the
+        first explain=1.
         """
-        if runtime not in RUNTIMES:
-            raise ValueError(f"Unknown runtime {runtime!r}: use one of {', '.join(RUNTIMES)}")
+        if runtime not in C.RUNTIMES:
+            raise ValueError(f"Unknown runtime {runtime!r}: use one of {', '.join(C.RUNTIMES)}")
         registry = cls()
         folder = Path(folder)
         paths = sorted(folder.glob("*.pt")) if folder.is_dir() else []
@@ -136,6 +136,7 @@ class ModelRegistry:
                 "kinds": list(c.meta.kind_names),
                 "metrics": {k: float(v) for k, v in (c.meta.metrics or {}).items()},
                 "hash": c.version,
+                "runtime": c.runtime,
             }
             for name, c in sorted(self.classifiers.items())
         ]
@@ -159,12 +160,13 @@ class ModelRegistry:
                          self.explainers[name], float(classifier.meta.crop_scale))
 
 
-def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1) -> Classifier | OnnxClassifier:
-    """The ONNX Runtime classifier of a checkpoint; the PyTorch one if export or session creation fails."""
+def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1,
+                  engine: str = "onnxruntime") -> Classifier | OnnxClassifier:
+    """The checkpoint's ONNX graph on `engine` (see OnnxClassifier); the PyTorch model if export or loading fails."""
     try:
-        return OnnxClassifier.from_checkpoint(path, classifier, threads=threads)
+        return OnnxClassifier.from_checkpoint(path, classifier, threads=threads, engine=engine)
     except Exception as error:  # an operator ONNX cannot express, a broken onnxruntime: keep serving with torch
-        logger.error("ONNX runtime unavailable for %s (%s: %s); serving it with PyTorch", path.name,
+        logger.error("ONNX graph unavailable for %s (%s: %s); serving it with PyTorch", path.name,
                      error.__class__.__name__, error)
         return classifier
 

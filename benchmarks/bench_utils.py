@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -28,9 +29,10 @@ SHARED_DATA = Path(os.environ.get("DEEPFAKE_SHARED_DATA", REPO_ROOT.parent / "sh
 DEFAULT_IMAGES = [SHARED_DATA / "faces-gan" / "Test" / "Fake" / "fake_007adb48ebc2.jpg",
                   SHARED_DATA / "photos" / "real" / "deepface_tests__img14.jpg"]
 REAL_PHOTOS = SHARED_DATA / "photos" / "real"
-# The serving set-up before the fast-detector work and now: (label, FLASK_* settings).
+# The serving set-ups before the fast-detector work, before OpenVINO, and now: (label, FLASK_* settings).
 SERVING_SETUPS = [("before: MTCNN + PyTorch", {"FLASK_FACE_DETECTOR": "mtcnn", "FLASK_RUNTIME": "torch"}),
-                  ("now: YuNet + ONNX Runtime (defaults)", {})]
+                  ("YuNet + ONNX Runtime", {"FLASK_RUNTIME": "onnx"}),
+                  ("now: YuNet + OpenVINO (defaults)", {})]
 
 
 def machine() -> dict[str, Any]:
@@ -44,15 +46,24 @@ def machine() -> dict[str, Any]:
         cpu = match.group(1).strip() if match else cpu
     return {"cpu": cpu, "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
             "load_average_1m": round(os.getloadavg()[0], 2), "python": platform.python_version(),
-            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
+            "torch": torch.__version__, "onnxruntime": onnxruntime.__version__, "openvino": openvino_version(),
             "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def openvino_version() -> str:
+    """The installed OpenVINO's version, or "not installed" (without importing it)."""
+    try:
+        return importlib.metadata.version("openvino")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def machine_line(info: dict[str, Any]) -> str:
     """The machine as one markdown line."""
     return (f"Machine: {info['cpu']}, {info['cores']} cores, load average {info['load_average_1m']} at start "
             f"(a value near or above the core count means another job shared the CPU); Python {info['python']}, "
-            f"torch {info['torch']}, onnxruntime {info['onnxruntime']}; {info['date']}.")
+            f"torch {info['torch']}, onnxruntime {info['onnxruntime']}, openvino {info.get('openvino', '?')}; "
+            f"{info['date']}.")
 
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:

@@ -23,7 +23,7 @@ from benchmarks.bench_utils import (PERFORMANCE_MD, machine, machine_line, markd
                                     percentiles, write_results)
 from pipeline import constants as C  # noqa: E402
 from pipeline.torch_runtime import Classifier  # noqa: E402
-from pipeline.onnx_runtime import OnnxClassifier  # noqa: E402
+from pipeline.onnx_runtime import ENGINES, OnnxClassifier  # noqa: E402
 
 
 def get_args_parser() -> argparse.ArgumentParser:
@@ -55,8 +55,11 @@ def time_runs(run: Callable[[], object], iterations: int, warmup: int) -> list[f
 def runtimes(path: Path, compile_model: bool) -> dict[str, Callable[[torch.Tensor], object]]:
     """name -> function scoring a preprocessed batch, for each runtime that loads."""
     classifier = Classifier.from_checkpoint(path)
-    onnx = OnnxClassifier.from_checkpoint(path, classifier, threads=torch.get_num_threads())
-    found: dict[str, Callable[[torch.Tensor], object]] = {"torch eager": classifier.logits, "onnxruntime": onnx.logits}
+    found: dict[str, Callable[[torch.Tensor], object]] = {"torch eager": classifier.logits}
+    for engine in ENGINES:
+        scorer = OnnxClassifier.from_checkpoint(path, classifier, threads=torch.get_num_threads(), engine=engine)
+        if scorer.runtime == engine:  # not a fallback
+            found[engine] = scorer.logits
     if compile_model:
         compiled = torch.compile(classifier.model, dynamic=False)
 

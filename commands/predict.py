@@ -19,7 +19,7 @@ from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
-from pipeline.onnx_runtime import OnnxClassifier
+from pipeline.onnx_runtime import RUNTIME_ENGINES, OnnxClassifier
 from pipeline.provenance import read_provenance
 from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
@@ -47,8 +47,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
                              "whole image (default on)")
     parser.add_argument("--detector", choices=C.FACE_DETECTORS, default=C.DEFAULT_FACE_DETECTOR,
                         help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
-    parser.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
-                        help="torch (any device) or onnx (ONNX Runtime on the CPU, as the server) (default torch)")
+    parser.add_argument("--runtime", choices=C.RUNTIMES, default="torch",
+                        help="torch (any device), or the ONNX graph on the CPU: openvino (the server's default, "
+                             "ONNX Runtime where OpenVINO is missing) or onnx (ONNX Runtime) (default torch)")
     parser.add_argument("--frames", type=int, default=C.DEFAULT_VIDEO_FRAMES,
                         help=f"frames sampled per clip, 1-{C.MAX_VIDEO_FRAMES} (default {C.DEFAULT_VIDEO_FRAMES})")
     parser.add_argument("--provenance", choices=("on", "off"), default="on",
@@ -163,9 +164,11 @@ def provenance_columns(data: bytes) -> dict[str, str]:
 
 
 def load_scorer(checkpoint: Path, runtime: str, device: str, threads: int | None = None) -> Scorer:
-    """The checkpoint's PyTorch classifier, or its ONNX Runtime one (the server's default runtime)."""
+    """The checkpoint's PyTorch classifier, or its ONNX graph on the runtime's engine (RUNTIME_ENGINES)."""
     classifier = Classifier.from_checkpoint(checkpoint, device)
-    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads) if runtime == "onnx" else classifier
+    if runtime not in RUNTIME_ENGINES:
+        return classifier
+    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads, engine=RUNTIME_ENGINES[runtime])
 
 
 def write_rows(rows: list[dict], fmt: str, stream=None) -> None:

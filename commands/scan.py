@@ -47,8 +47,9 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
     model = parser.add_argument_group("model (as the server)")
     model.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
                        help=f"model checkpoint (default the bundled {DEFAULT_CHECKPOINT.name})")
-    model.add_argument("--runtime", choices=("torch", "onnx"), default="onnx",
-                       help="onnx (ONNX Runtime, the server's default) or torch (default onnx)")
+    model.add_argument("--runtime", choices=C.RUNTIMES, default=C.DEFAULT_RUNTIME,
+                       help="openvino (the server's default, ONNX Runtime where OpenVINO is missing), onnx "
+                            f"(ONNX Runtime) or torch (default {C.DEFAULT_RUNTIME})")
     model.add_argument("--detector", choices=C.FACE_DETECTORS, default=C.DEFAULT_FACE_DETECTOR,
                        help=f"face detector (default {C.DEFAULT_FACE_DETECTOR})")
     model.add_argument("--faces", choices=("on", "off"), default="on", help="off: classify whole images (default on)")

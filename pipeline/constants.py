@@ -113,6 +113,11 @@ MODELS_DIR = REPO_ROOT / "models"
 DEFAULT_MODEL_NAME = "efficientnet_lite0-mix"
 WEIGHTS_DIR = REPO_ROOT / "weights"
 
+# What scores a model (the server's FLASK_RUNTIME, the CLIs' --runtime): its ONNX graph on OpenVINO (ONNX Runtime
+# where OpenVINO is missing) or on ONNX Runtime (pipeline/onnx_runtime.py), or the PyTorch model itself.
+RUNTIMES: tuple[str, ...] = ("openvino", "onnx", "torch")
+DEFAULT_RUNTIME = "openvino"
+
 # Face detection (pipeline/faces.py). Detection runs on a copy whose long side is at most DETECT_MAX_SIDE.
 FACE_DETECTORS: tuple[str, ...] = ("yunet", "retinaface", "mtcnn")
 DEFAULT_FACE_DETECTOR = "yunet"

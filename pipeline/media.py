@@ -48,8 +48,8 @@ def decode_image(source: bytes | str | Path, min_side: int | None = None) -> Ima
         image.seek(0)
         if min_side and image.format in ("JPEG", "MPO"):
             reduce_jpeg_decode(image, min_side)
-        upright = ImageOps.exif_transpose(image)
-        return to_8bit(upright).convert("RGB")
+        upright = to_8bit(ImageOps.exif_transpose(image))  # a copy, kept after the file closes
+        return upright if upright.mode == "RGB" else upright.convert("RGB")
 
 
 def reduce_jpeg_decode(image: Image.Image, min_side: int) -> None:

@@ -1,4 +1,5 @@
-"""ONNX export of a checkpoint and an ONNX Runtime classifier with the same interface as `Classifier`.
+"""ONNX export of a checkpoint, and a classifier running that graph (on OpenVINO or ONNX Runtime) with the same
+interface as `Classifier`.
 
 The ONNX file carries the checkpoint's metadata in `metadata_props`: `deepfake_detector.meta` (the CheckpointMeta
 fields as JSON) and `deepfake_detector.checkpoint_version` (the short hash of the .pt it was exported from), so a
@@ -7,10 +8,13 @@ server can tell whether a sibling `NAME.onnx` still matches `NAME.pt`.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
 import os
+import sys
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +38,11 @@ VERSION_KEY = "deepfake_detector.checkpoint_version"
 INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
 OPSET = 17
+# Engines that run an exported ONNX graph on the CPU, fastest first. OpenVINO's kernels score the default model
+# about 1.4x faster than ONNX Runtime on x86 (benchmarks/model_latency.py); ONNX Runtime is the fallback everywhere.
+ENGINES = ("openvino", "onnxruntime")
+# The runtimes (constants.RUNTIMES) that score with the ONNX graph -> their engine.
+RUNTIME_ENGINES = {"openvino": "openvino", "onnx": "onnxruntime"}
 
 
 def export_onnx_bytes(model, meta: CheckpointMeta, checkpoint_version: str, opset: int = OPSET) -> bytes:
@@ -86,19 +95,73 @@ def create_session(model_bytes: bytes | str, threads: int | None = None):
     return ort.InferenceSession(model_bytes, sess_options=options, providers=["CPUExecutionProvider"])
 
 
+@functools.cache
+def openvino_core() -> Any:
+    """The process's one OpenVINO Core, never released: a Core going away unloads the CPU plugin, and code that
+    had linked to it then crashes later (a segfault in the next forked DataLoader, seen in the test suite)."""
+    # `import openvino` loads its model converter, which starts openvino-telemetry when installed (a client id
+    # written to ~/intel, usage statistics sent): the converter's own stand-in, used without it, does neither.
+    sys.modules.setdefault("openvino_telemetry", None)
+    import openvino
+
+    return openvino.Core()
+
+
+class OpenVinoSession:
+    """An ONNX graph compiled by OpenVINO for the CPU, answering ONNX Runtime's `run(output_names, feeds)`."""
+
+    def __init__(self, model: bytes | str, threads: int | None = None):
+        core = openvino_core()
+        config = {
+            "INFERENCE_NUM_THREADS": max(1, threads or available_cpus()),
+            "NUM_STREAMS": 1,
+            "PERFORMANCE_HINT": "LATENCY",
+            # bfloat16, OpenVINO's default on CPUs that have it, would move every score off the calibrated threshold
+            "INFERENCE_PRECISION_HINT": "f32",
+            # Pinned threads of several gunicorn workers would pile onto the same cores
+            "ENABLE_CPU_PINNING": False,
+        }
+        self.compiled = core.compile_model(core.read_model(model), "CPU", config)
+        # One request, one caller at a time: with one stream, parallel requests would only queue inside OpenVINO,
+        # and requests created while others run can deadlock it (seen with 8 threads).
+        self.request = self.compiled.create_infer_request()
+        self.lock = threading.Lock()
+
+    def run(self, output_names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The named outputs for the fed inputs (copies, safe to keep)."""
+        with self.lock:
+            results = self.request.infer(feeds)
+            return [np.array(results[name]) for name in output_names]
+
+
+def open_session(model: bytes | str, threads: int | None, engine: str) -> tuple[Any, str]:
+    """(session, engine used): OpenVINO when asked and it compiles the graph, else ONNX Runtime (logged)."""
+    if engine not in ENGINES:
+        raise ValueError(f"Unknown ONNX engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if engine == "openvino":
+        try:
+            return OpenVinoSession(model, threads), "openvino"
+        except Exception as error:  # not installed, no build for this CPU, an operator it lacks: ONNX Runtime can
+            logger.warning("OpenVINO unavailable (%s: %s); scoring with ONNX Runtime", error.__class__.__name__,
+                           str(error).splitlines()[0] if str(error) else "")
+    return create_session(model, threads), "onnxruntime"
+
+
 @dataclass
 class OnnxClassifier(Scorer):
-    """A checkpoint served by ONNX Runtime: same preprocessing, calibration and interface as `Classifier`."""
+    """A checkpoint's ONNX graph, on OpenVINO or ONNX Runtime: same preprocessing, calibration and interface as
+    `Classifier`."""
 
     session: Any
     meta: CheckpointMeta
     name: str
     version: str
     source: str = "memory"  # "memory" (exported at load) or the path of the sibling .onnx file
+    engine: str = "onnxruntime"  # which of ENGINES runs the graph
 
     @classmethod
     def from_checkpoint(cls, path: Path, classifier: Any = None, name: str | None = None,
-                        threads: int | None = None) -> "OnnxClassifier":
+                        threads: int | None = None, engine: str = "onnxruntime") -> "OnnxClassifier":
         """Use the sibling NAME.onnx when it was exported from this exact checkpoint, else export in memory.
 
         `classifier` is the checkpoint's torch_runtime.Classifier when the caller already loaded it.
@@ -113,22 +176,28 @@ class OnnxClassifier(Scorer):
             try:
                 metadata = read_onnx_metadata(sibling)
                 if metadata.get(VERSION_KEY) == version and meta_from_onnx(metadata) == classifier.meta:
-                    return cls(create_session(str(sibling), threads), classifier.meta, classifier.name, version,
-                               str(sibling))
+                    session, used = open_session(str(sibling), threads, engine)
+                    return cls(session, classifier.meta, classifier.name, version, str(sibling), used)
                 logger.warning("%s was exported from another checkpoint; exporting %s in memory", sibling, path.name)
             except Exception as error:  # a broken sibling must not stop the server: export instead
                 logger.warning("Cannot use %s (%s); exporting %s in memory", sibling, error.__class__.__name__,
                                path.name)
-        model_bytes = export_onnx_bytes(classifier.model, classifier.meta, version)
-        return cls(create_session(model_bytes, threads), classifier.meta, classifier.name, version)
+        session, used = open_session(export_onnx_bytes(classifier.model, classifier.meta, version), threads, engine)
+        return cls(session, classifier.meta, classifier.name, version, engine=used)
 
     @classmethod
-    def from_onnx(cls, path: Path, threads: int | None = None) -> "OnnxClassifier":
+    def from_onnx(cls, path: Path, threads: int | None = None, engine: str = "onnxruntime") -> "OnnxClassifier":
         """Load an exported ONNX file on its own (no PyTorch model needed)."""
         path = Path(path)
         metadata = read_onnx_metadata(path)
-        return cls(create_session(str(path), threads), meta_from_onnx(metadata), path.stem,
-                   metadata.get(VERSION_KEY, file_hash(path)), str(path))
+        session, used = open_session(str(path), threads, engine)
+        return cls(session, meta_from_onnx(metadata), path.stem, metadata.get(VERSION_KEY, file_hash(path)),
+                   str(path), used)
+
+    @property
+    def runtime(self) -> str:
+        """What scores with this model: the engine's name."""
+        return self.engine
 
     def logits(self, batch: Any) -> np.ndarray:
         """Raw logits (classes, then kinds) for a preprocessed float32 NCHW batch (NumPy, or a CPU tensor)."""

@@ -106,8 +106,8 @@ class CropsByScale(Protocol):
 class Scorer:
     """A loaded model with the preprocessing, calibration and threshold its checkpoint describes.
 
-    Runtimes (PyTorch in torch_runtime, ONNX Runtime in onnx_runtime) provide `meta`, `name`, `version` and
-    `logits(batch)` for a float32 NCHW NumPy batch.
+    Runtimes (PyTorch in torch_runtime, OpenVINO or ONNX Runtime in onnx_runtime) provide `meta`, `name`, `version`,
+    `runtime` (the engine's name) and `logits(batch)` for a float32 NCHW NumPy batch.
     """
 
     meta: CheckpointMeta

@@ -31,6 +31,11 @@ class Classifier(Scorer):
         device = torch.device(device)
         return cls(model.to(device), meta, name or path.stem, file_hash(path), device)
 
+    @property
+    def runtime(self) -> str:
+        """What scores with this model."""
+        return "torch"
+
     def tensor(self, batch: np.ndarray) -> torch.Tensor:
         """A preprocessed NumPy batch as a tensor on the model's device."""
         return torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(self.device)

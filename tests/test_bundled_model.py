@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,6 +79,22 @@ def test_committed_onnx_sibling_is_exported_from_this_checkpoint(path):
     # Fields a checkpoint predates (kind head, crop scale) take the same defaults on both sides.
     assert meta_from_onnx(metadata).to_dict() == meta_from_payload(read_checkpoint(path)).to_dict()
     assert OnnxClassifier.from_checkpoint(path).source == str(sibling)
+
+
+@pytest.mark.parametrize("path", committed_checkpoints(), ids=lambda p: p.name)
+def test_committed_onnx_scores_the_same_on_openvino_and_onnxruntime(path):
+    """The threshold was calibrated on PyTorch/ONNX Runtime scores: OpenVINO (float32) must not move them."""
+    from pipeline.onnx_runtime import OnnxClassifier
+    from training.data.synthetic import synthetic_face
+
+    on = {engine: OnnxClassifier.from_onnx(path.with_suffix(".onnx"), threads=1, engine=engine)
+          for engine in ("openvino", "onnxruntime")}
+    assert on["openvino"].runtime == "openvino"
+    faces = [synthetic_face(label, seed, 200) for label in (0, 1) for seed in range(4)]
+    scores = {engine: scorer.scores(faces) for engine, scorer in on.items()}
+    np.testing.assert_allclose(scores["openvino"].fake, scores["onnxruntime"].fake, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(scores["openvino"].kinds, scores["onnxruntime"].kinds, atol=1e-5, rtol=0)
+    assert scores["openvino"].fake.shape == (len(faces),)
 
 
 @pytest.mark.shared_data

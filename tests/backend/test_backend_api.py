@@ -121,7 +121,9 @@ def test_models_listing(client, tiny_checkpoint):
     first = body["models"][0]
     assert first["architecture"] == "mobilenet_v2" and first["input_size"] == 32
     assert first["hash"] == file_hash(tiny_checkpoint)
-    assert set(first) == {"name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash"}
+    assert set(first) == {"name", "architecture", "input_size", "threshold", "temperature", "kinds", "metrics", "hash",
+                          "runtime"}
+    assert first["runtime"] == "openvino"  # the default runtime, installed by requirements-nodeps.txt
     assert first["kinds"] == []  # no kind head: answers carry kind null
 
 
