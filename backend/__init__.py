@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 from flask_cors import CORS
+from PIL import Image
 
 from pipeline import constants as C
 from pipeline.errors import UserError
@@ -129,6 +130,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                   default=app.config["DEFAULT_MODEL"], fallback_default=C.DEFAULT_MODEL_NAME,
                                   runtime=str(app.config["RUNTIME"]).strip().lower(), threads=threads)
     app.extensions["deepfake_detector"] = ServingState(registry, load_detector(app.config, threads))
+    Image.init()  # Pillow imports its format plugins on the first decode (~30 ms): at start, not in the first request
     try:  # read once here, so a bad path stops the start instead of failing requests
         load_trust_anchors(app.config["PROVENANCE_TRUST_ANCHORS"])
     except UserError as error:

@@ -293,10 +293,13 @@ DETECTORS: dict[str, type[FaceDetector]] = {
 
 def create_detector(name: str = C.DEFAULT_FACE_DETECTOR, max_side: int = C.DETECT_MAX_SIDE,
                     threads: int = 1) -> FaceDetector:
-    """A face detector by name (yunet, retinaface, mtcnn); UserError for an unknown or unavailable one."""
+    """A face detector by name (yunet, retinaface, mtcnn), having run once; UserError for an unknown or unavailable
+    one."""
     if name not in DETECTORS:
         raise UserError(f"Unknown face detector {name!r}: choose one of {', '.join(DETECTORS)}")
-    return DETECTORS[name](max_side=max_side, threads=threads)
+    detector = DETECTORS[name](max_side=max_side, threads=threads)
+    detector.detect(Image.new("RGB", (64, 64)))  # its first inference's set-up now, not in somebody's first request
+    return detector
 
 
 @functools.lru_cache(maxsize=None)

@@ -134,17 +134,24 @@ class OpenVinoSession:
             return [np.array(results[name]) for name in output_names]
 
 
-def open_session(model: bytes | str, threads: int | None, engine: str) -> tuple[Any, str]:
-    """(session, engine used): OpenVINO when asked and it compiles the graph, else ONNX Runtime (logged)."""
+def open_session(model: bytes | str, threads: int | None, engine: str, image_size: int) -> tuple[Any, str]:
+    """(session, engine used), having scored one blank input: OpenVINO when asked and it compiles and runs the graph,
+    else ONNX Runtime (logged). So the first inference's set-up is paid at load, not in somebody's request."""
     if engine not in ENGINES:
         raise ValueError(f"Unknown ONNX engine {engine!r}: use one of {', '.join(ENGINES)}")
     if engine == "openvino":
         try:
-            return OpenVinoSession(model, threads), "openvino"
+            return warmed_up(OpenVinoSession(model, threads), image_size), "openvino"
         except Exception as error:  # not installed, no build for this CPU, an operator it lacks: ONNX Runtime can
             logger.warning("OpenVINO unavailable (%s: %s); scoring with ONNX Runtime", error.__class__.__name__,
                            str(error).splitlines()[0] if str(error) else "")
-    return create_session(model, threads), "onnxruntime"
+    return warmed_up(create_session(model, threads), image_size), "onnxruntime"
+
+
+def warmed_up(session: Any, image_size: int) -> Any:
+    """The session after one inference on a blank 1x3xSxS input (raising whatever that inference raises)."""
+    session.run([OUTPUT_NAME], {INPUT_NAME: np.zeros((1, 3, image_size, image_size), dtype=np.float32)})
+    return session
 
 
 @dataclass
@@ -176,13 +183,14 @@ class OnnxClassifier(Scorer):
             try:
                 metadata = read_onnx_metadata(sibling)
                 if metadata.get(VERSION_KEY) == version and meta_from_onnx(metadata) == classifier.meta:
-                    session, used = open_session(str(sibling), threads, engine)
+                    session, used = open_session(str(sibling), threads, engine, classifier.meta.image_size)
                     return cls(session, classifier.meta, classifier.name, version, str(sibling), used)
                 logger.warning("%s was exported from another checkpoint; exporting %s in memory", sibling, path.name)
             except Exception as error:  # a broken sibling must not stop the server: export instead
                 logger.warning("Cannot use %s (%s); exporting %s in memory", sibling, error.__class__.__name__,
                                path.name)
-        session, used = open_session(export_onnx_bytes(classifier.model, classifier.meta, version), threads, engine)
+        model_bytes = export_onnx_bytes(classifier.model, classifier.meta, version)
+        session, used = open_session(model_bytes, threads, engine, classifier.meta.image_size)
         return cls(session, classifier.meta, classifier.name, version, engine=used)
 
     @classmethod
@@ -190,9 +198,9 @@ class OnnxClassifier(Scorer):
         """Load an exported ONNX file on its own (no PyTorch model needed)."""
         path = Path(path)
         metadata = read_onnx_metadata(path)
-        session, used = open_session(str(path), threads, engine)
-        return cls(session, meta_from_onnx(metadata), path.stem, metadata.get(VERSION_KEY, file_hash(path)),
-                   str(path), used)
+        meta = meta_from_onnx(metadata)
+        session, used = open_session(str(path), threads, engine, meta.image_size)
+        return cls(session, meta, path.stem, metadata.get(VERSION_KEY, file_hash(path)), str(path), used)
 
     @property
     def runtime(self) -> str:

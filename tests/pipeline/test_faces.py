@@ -104,6 +104,20 @@ def test_blank_and_noise_images_have_no_face(name):
     assert detector.detect(Image.fromarray(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8))) == []
 
 
+def test_a_new_detector_has_run_once_before_its_first_photo(monkeypatch):
+    calls = []
+    original = YuNetDetector.detect_small
+
+    def counted(self, rgb):
+        calls.append(rgb.shape)
+        return original(self, rgb)
+
+    monkeypatch.setattr(YuNetDetector, "detect_small", counted)
+    detector = create_detector("yunet")
+    assert calls == [(64, 64, 3)]  # a blank image: the first inference's set-up is paid here
+    assert detector.detect(Image.new("RGB", (64, 64))) == [] and len(calls) == 2
+
+
 def test_unknown_detector_and_wrong_weights_are_user_errors(tmp_path):
     with pytest.raises(UserError, match="Unknown face detector"):
         create_detector("haar")

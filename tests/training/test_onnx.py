@@ -138,7 +138,23 @@ def test_without_openvino_the_graph_runs_on_onnxruntime(tiny_checkpoint, monkeyp
     assert classifier.runtime == "onnxruntime"
     assert "OpenVINO unavailable (ModuleNotFoundError" in caplog.text
     with pytest.raises(ValueError, match="Unknown ONNX engine 'tensorrt'"):
-        open_session(b"", 1, "tensorrt")
+        open_session(b"", 1, "tensorrt", 32)
+
+
+def test_the_first_inference_runs_at_load_and_a_graph_openvino_cannot_run_falls_back(tiny_checkpoint, monkeypatch,
+                                                                                     caplog):
+    calls = []
+
+    def failing_run(self, output_names, feeds):
+        calls.append(feeds["input"].shape)
+        raise RuntimeError("Unsupported operation Foo")
+
+    monkeypatch.setattr("pipeline.onnx_runtime.OpenVinoSession.run", failing_run)
+    classifier = OnnxClassifier.from_checkpoint(tiny_checkpoint, threads=1, engine="openvino")
+    size = classifier.meta.image_size
+    assert calls == [(1, 3, size, size)]  # one blank input, before any request
+    assert classifier.runtime == "onnxruntime" and classifier.probabilities(sample_images()[:1]).shape == (1,)
+    assert "OpenVINO unavailable (RuntimeError: Unsupported operation Foo)" in caplog.text
 
 
 def test_openvino_writes_nothing_and_reports_nowhere(tiny_checkpoint, tmp_path):
