@@ -12,8 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pipeline import constants as C
 from pipeline.checkpoint_meta import file_hash
-from pipeline.onnx_runtime import RUNTIME_ENGINES, VERSION_KEY, OnnxClassifier, read_onnx_metadata
+from pipeline.onnx_runtime import VERSION_KEY, OnnxClassifier, read_onnx_metadata
 
 logger = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def set_torch_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def matching_onnx(path: Path, threads: int, engine: str = "onnxruntime") -> OnnxClassifier | None:
+def matching_onnx(path: Path, threads: int, engine: str) -> OnnxClassifier | None:
     """The sibling NAME.onnx of a checkpoint when it was exported from exactly these bytes; else None."""
     sibling = Path(path).with_suffix(".onnx")
     if not sibling.is_file():
@@ -42,7 +43,7 @@ def matching_onnx(path: Path, threads: int, engine: str = "onnxruntime") -> Onnx
 def load_scorer(path: Path, device: str, runtime: str, threads: int) -> Any:
     """The classifier a worker scores with: a matching sibling ONNX file (no torch), else the PyTorch checkpoint,
     exported in memory when the runtime runs the ONNX graph ("openvino" or "onnx", see predictor.onnx_or_torch)."""
-    engine = RUNTIME_ENGINES.get(runtime)
+    engine = C.RUNTIME_ENGINES.get(runtime)
     if engine and device == "cpu":
         scorer = matching_onnx(path, threads, engine)
         if scorer is not None:

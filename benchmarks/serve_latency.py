@@ -108,12 +108,11 @@ def stage_split(model_path: Path, data: bytes, setup: dict[str, str], repeats: i
     from backend.predictor import onnx_or_torch
     from backend.uploads import decode_upload
     from pipeline.faces import create_detector, square_crop_box
-    from pipeline.onnx_runtime import RUNTIME_ENGINES
     from pipeline.torch_runtime import Classifier
 
     torch.set_num_threads(1)
     classifier = Classifier.from_checkpoint(model_path)
-    engine = RUNTIME_ENGINES.get(setup.get("FLASK_RUNTIME", C.DEFAULT_RUNTIME))
+    engine = C.RUNTIME_ENGINES.get(setup.get("FLASK_RUNTIME", C.DEFAULT_RUNTIME))
     scorer = onnx_or_torch(model_path, classifier, threads=1, engine=engine) if engine else classifier
     detector = create_detector(setup.get("FLASK_FACE_DETECTOR", C.DEFAULT_FACE_DETECTOR),
                                detect_max_side or C.DETECT_MAX_SIDE)

@@ -63,13 +63,13 @@ def stage_split(data: bytes, model_dir: Path, frames: int, repeats: int) -> dict
     from backend.predictor import onnx_or_torch
     from pipeline.analysis import analyse_regions, frame_regions
     from pipeline.faces import create_detector
-    from pipeline.onnx_runtime import RUNTIME_ENGINES
     from pipeline.torch_runtime import Classifier
     from pipeline.video import read_clip, sniff_container
 
     torch.set_num_threads(1)
     path = model_dir / f"{C.DEFAULT_MODEL_NAME}.pt"
-    scorer = onnx_or_torch(path, Classifier.from_checkpoint(path), threads=1, engine=RUNTIME_ENGINES[C.DEFAULT_RUNTIME])
+    engine = C.RUNTIME_ENGINES[C.DEFAULT_RUNTIME]
+    scorer = onnx_or_torch(path, Classifier.from_checkpoint(path), threads=1, engine=engine)
     detector = create_detector(threads=1)
     stages: dict[str, list[float]] = {}
     for index in range(repeats + 1):

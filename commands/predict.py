@@ -19,7 +19,7 @@ from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
-from pipeline.onnx_runtime import RUNTIME_ENGINES, OnnxClassifier
+from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.provenance import read_provenance
 from pipeline.scoring import Scorer
 from pipeline.torch_runtime import Classifier
@@ -164,11 +164,12 @@ def provenance_columns(data: bytes) -> dict[str, str]:
 
 
 def load_scorer(checkpoint: Path, runtime: str, device: str, threads: int | None = None) -> Scorer:
-    """The checkpoint's PyTorch classifier, or its ONNX graph on the runtime's engine (RUNTIME_ENGINES)."""
+    """The checkpoint's PyTorch classifier, or its ONNX graph on the runtime's engine (C.RUNTIME_ENGINES)."""
     classifier = Classifier.from_checkpoint(checkpoint, device)
-    if runtime not in RUNTIME_ENGINES:
+    if runtime not in C.RUNTIME_ENGINES:
         return classifier
-    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads, engine=RUNTIME_ENGINES[runtime])
+    engine = C.RUNTIME_ENGINES[runtime]
+    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads, engine=engine)
 
 
 def write_rows(rows: list[dict], fmt: str, stream=None) -> None:

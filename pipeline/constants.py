@@ -115,7 +115,8 @@ WEIGHTS_DIR = REPO_ROOT / "weights"
 
 # What scores a model (the server's FLASK_RUNTIME, the CLIs' --runtime): its ONNX graph on OpenVINO (ONNX Runtime
 # where OpenVINO is missing) or on ONNX Runtime (pipeline/onnx_runtime.py), or the PyTorch model itself.
-RUNTIMES: tuple[str, ...] = ("openvino", "onnx", "torch")
+RUNTIME_ENGINES = {"openvino": "openvino", "onnx": "onnxruntime"}  # runtime -> the engine running the graph
+RUNTIMES: tuple[str, ...] = (*RUNTIME_ENGINES, "torch")
 DEFAULT_RUNTIME = "openvino"
 
 # Face detection (pipeline/faces.py). Detection runs on a copy whose long side is at most DETECT_MAX_SIDE.

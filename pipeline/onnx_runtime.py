@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from . import constants as C
 from .checkpoint_meta import CheckpointMeta, file_hash
 from .errors import CheckpointError
 from .scoring import Scorer
@@ -39,10 +40,8 @@ INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
 OPSET = 17
 # Engines that run an exported ONNX graph on the CPU, fastest first. OpenVINO's kernels score the default model
-# about 1.4x faster than ONNX Runtime on x86 (benchmarks/model_latency.py); ONNX Runtime is the fallback everywhere.
-ENGINES = ("openvino", "onnxruntime")
-# The runtimes (constants.RUNTIMES) that score with the ONNX graph -> their engine.
-RUNTIME_ENGINES = {"openvino": "openvino", "onnx": "onnxruntime"}
+# about 1.35x faster than ONNX Runtime on x86 (benchmarks/model_latency.py); ONNX Runtime is the fallback everywhere.
+ENGINES: tuple[str, ...] = tuple(C.RUNTIME_ENGINES.values())
 
 
 def export_onnx_bytes(model, meta: CheckpointMeta, checkpoint_version: str, opset: int = OPSET) -> bytes:
@@ -144,7 +143,7 @@ def open_session(model: bytes | str, threads: int | None, engine: str, image_siz
             return warmed_up(OpenVinoSession(model, threads), image_size), "openvino"
         except Exception as error:  # not installed, no build for this CPU, an operator it lacks: ONNX Runtime can
             logger.warning("OpenVINO unavailable (%s: %s); scoring with ONNX Runtime", error.__class__.__name__,
-                           str(error).splitlines()[0] if str(error) else "")
+                           (str(error).splitlines() or [""])[0])
     return warmed_up(create_session(model, threads), image_size), "onnxruntime"
 
 
@@ -164,7 +163,7 @@ class OnnxClassifier(Scorer):
     name: str
     version: str
     source: str = "memory"  # "memory" (exported at load) or the path of the sibling .onnx file
-    engine: str = "onnxruntime"  # which of ENGINES runs the graph
+    runtime: str = "onnxruntime"  # which of ENGINES runs the graph
 
     @classmethod
     def from_checkpoint(cls, path: Path, classifier: Any = None, name: str | None = None,
@@ -191,7 +190,7 @@ class OnnxClassifier(Scorer):
                                path.name)
         model_bytes = export_onnx_bytes(classifier.model, classifier.meta, version)
         session, used = open_session(model_bytes, threads, engine, classifier.meta.image_size)
-        return cls(session, classifier.meta, classifier.name, version, engine=used)
+        return cls(session, classifier.meta, classifier.name, version, runtime=used)
 
     @classmethod
     def from_onnx(cls, path: Path, threads: int | None = None, engine: str = "onnxruntime") -> "OnnxClassifier":
@@ -201,11 +200,6 @@ class OnnxClassifier(Scorer):
         meta = meta_from_onnx(metadata)
         session, used = open_session(str(path), threads, engine, meta.image_size)
         return cls(session, meta, path.stem, metadata.get(VERSION_KEY, file_hash(path)), str(path), used)
-
-    @property
-    def runtime(self) -> str:
-        """What scores with this model: the engine's name."""
-        return self.engine
 
     def logits(self, batch: Any) -> np.ndarray:
         """Raw logits (classes, then kinds) for a preprocessed float32 NCHW batch (NumPy, or a CPU tensor)."""
