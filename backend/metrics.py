@@ -29,7 +29,8 @@ STAGE_SECONDS = Histogram("deepfake_stage_seconds", "Time per stage of /predict:
                           "(one batch through one model)", ["stage"], buckets=STAGE_BUCKETS)
 FACES = Histogram("deepfake_faces_per_upload", "Faces found per analysed upload (a clip: its face tracks)",
                   ["media"], buckets=FACE_BUCKETS)
-VERDICTS = Counter("deepfake_verdicts_total", "Answers of /predict by label and media type", ["label", "media"])
+VERDICTS = Counter("deepfake_verdicts_total", "Answers of /predict by label (real / fake), verdict (real / uncertain / "
+                   "fake) and media type", ["label", "verdict", "media"])
 MODEL_INFO = Gauge("deepfake_model_info", "The loaded models (value 1)", ["name", "version", "runtime"],
                    multiprocess_mode="livemax")
 
@@ -70,7 +71,7 @@ def record_request(response: Response) -> Response:
     if endpoint_name() == "predict" and response.status_code == 200 and response.is_json:
         answer = response.get_json(silent=True) or {}
         media = str(answer.get("media", "image"))
-        VERDICTS.labels(str(answer.get("label")), media).inc()
+        VERDICTS.labels(str(answer.get("label")), str(answer.get("verdict")), media).inc()
         FACES.labels(media).observe(len(answer.get("tracks", answer.get("faces", []))))
     REQUESTS.labels(endpoint_name(), str(response.status_code), media).inc()
     started = g.get("metrics_started")

@@ -12,6 +12,10 @@ NUMBER_0_1 = {"type": "number", "minimum": 0, "maximum": 1}
 BOX = {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 4, "maxItems": 4,
        "description": "[x, y, width, height] in original image pixels (after EXIF rotation)."}
 LABEL = {"type": "string", "enum": ["real", "fake"]}
+VERDICT = {"type": "string", "enum": list(C.VERDICTS),
+           "description": f"'fake' when probability_fake >= threshold (as label); 'uncertain' from "
+                          f"{C.UNCERTAIN_FRACTION} x threshold up to it, where label still says 'real' but a person "
+                          f"should look; else 'real'."}
 SECONDS = {"type": "number", "minimum": 0}
 SIZE = {"type": "object", "required": ["width", "height"], "additionalProperties": False,
         "properties": {"width": {"type": "integer", "minimum": 1}, "height": {"type": "integer", "minimum": 1}}}
@@ -28,10 +32,11 @@ KIND_PROPERTIES: dict = {
         "description": "Calibrated P(kind | fake) of each kind (they sum to 1). " + SHOWN_WHEN},
 }
 KIND_REQUIRED = list(KIND_PROPERTIES)
-COMMON_REQUIRED = ["media", "label", "probability_fake", *KIND_REQUIRED, "threshold", "model", "faces",
+COMMON_REQUIRED = ["media", "label", "verdict", "probability_fake", *KIND_REQUIRED, "threshold", "model", "faces",
                    "face_detected", "image", "latency_ms"]
 COMMON_PROPERTIES: dict = {
     "label": {**LABEL, "description": "Verdict of the image: that of its most likely fake face."},
+    "verdict": VERDICT,
     "probability_fake": {**NUMBER_0_1, "description": "Calibrated probability that the image is fake."},
     **KIND_PROPERTIES,
     "threshold": {**NUMBER_0_1, "description": "probability_fake >= threshold means 'fake'."},
@@ -172,12 +177,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "Track": {
         "type": "object",
-        "required": ["id", "probability_fake", "label", *KIND_REQUIRED, "thumbnail_jpeg", "frames"],
+        "required": ["id", "probability_fake", "label", "verdict", *KIND_REQUIRED, "thumbnail_jpeg", "frames"],
         "additionalProperties": False,
         "properties": {
             "id": {"type": "integer", "minimum": 1},
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
+            "verdict": VERDICT,
             "kind": KIND_PROPERTIES["kind"],
             "kind_probabilities": {**KIND_PROPERTIES["kind_probabilities"],
                                    "description": "The mean P(kind | fake) of the sightings that make the track's "
@@ -192,13 +198,15 @@ SCHEMAS: dict[str, Any] = {
     **PROVENANCE_SCHEMAS,
     "Face": {
         "type": "object",
-        "required": ["box", "probability_fake", "label", *KIND_REQUIRED, "deciding", "detector_score", "landmarks"],
+        "required": ["box", "probability_fake", "label", "verdict", *KIND_REQUIRED, "deciding", "detector_score",
+                     "landmarks"],
         "additionalProperties": False,
         "properties": {
             "box": {**BOX, "description": "The square region around the face that was classified (face box "
                                           "enlarged by the model's crop scale, 2x by default, clipped to the image)."},
             "probability_fake": NUMBER_0_1,
             "label": LABEL,
+            "verdict": VERDICT,
             **KIND_PROPERTIES,
             "deciding": {"type": "boolean", "description": "True for the face that gave the image its verdict."},
             "detector_score": {**NUMBER_0_1, "description": "The face detector's confidence that this is a face."},

@@ -19,7 +19,7 @@ from pipeline.budget import UNLIMITED, Deadline
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
 from pipeline.onnx_runtime import OnnxClassifier
-from pipeline.scoring import CropsByScale, Scores, kind_fields
+from pipeline.scoring import CropsByScale, Scores, kind_fields, verdict_of
 from pipeline.video import ClipFrames, ClipInfo
 
 from .heatmap import heatmap_png
@@ -60,6 +60,10 @@ class Predictor:
     def label(self, probability_fake: float) -> str:
         """'fake' at or above the threshold, else 'real'."""
         return "fake" if probability_fake >= self.threshold else "real"
+
+    def verdict(self, probability_fake: float) -> str:
+        """'fake' at or above the threshold, 'uncertain' from UNCERTAIN_FRACTION x the threshold, else 'real'."""
+        return verdict_of(probability_fake, self.threshold)
 
     def kind(self, probability_fake: float, kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
         """`kind` and `kind_probabilities`, shown for a fake or uncertain verdict of a model with a kind head."""
@@ -195,6 +199,7 @@ def face_entries(analysis: ImageAnalysis, predictor: Predictor, deciding: int | 
     regions, scores = analysis.regions, analysis.scores
     return [
         {"box": box.scaled(factor), "probability_fake": float(p), "label": predictor.label(float(p)),
+         "verdict": predictor.verdict(float(p)),
          **predictor.kind(float(p), scores.kind_probabilities(i)),
          "deciding": i == deciding, "detector_score": round(face.score, 4),
          "landmarks": [[round(x * factor, 1), round(y * factor, 1)] for x, y in face.landmarks]}
@@ -213,11 +218,12 @@ def explanation(predictor: Predictor, crop: Image.Image, box: list[int], label: 
     return {"heatmap_png": heatmap_png(cam, (box[2], box[3])), "box": box, "target": label, "note": None}
 
 
-def verdict(predictor: Predictor, media: str, probability_fake: float,
-            kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
-    """The fields every answer starts with: what was judged, the verdict, its probability, the kind of fake,
-    threshold and model."""
-    return {"media": media, "label": predictor.label(probability_fake), "probability_fake": probability_fake,
+def answer_head(predictor: Predictor, media: str, probability_fake: float,
+                kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
+    """The fields every answer starts with: what was judged, the label and three-way verdict, its probability, the
+    kind of fake, threshold and model."""
+    return {"media": media, "label": predictor.label(probability_fake),
+            "verdict": predictor.verdict(probability_fake), "probability_fake": probability_fake,
             **predictor.kind(probability_fake, kind_probabilities),
             "threshold": predictor.threshold, "model": {"name": predictor.name, "version": predictor.version}}
 
@@ -230,7 +236,7 @@ def predict(image: Image.Image, predictor: Predictor, detector: FaceDetector | N
     analysis = analyse_image(image, OnTime(predictor, deadline), detector, crop_scale)
     regions, deciding = analysis.regions, analysis.deciding
     result: dict[str, Any] = {
-        **verdict(predictor, "image", analysis.probability_fake, analysis.kind_probabilities),
+        **answer_head(predictor, "image", analysis.probability_fake, analysis.kind_probabilities),
         "faces": face_entries(analysis, predictor, deciding),
         "face_detected": regions.face_detected,
         "image": {"width": image.width, "height": image.height},
@@ -250,12 +256,12 @@ def predict_clip(info: ClipInfo, frames: ClipFrames, predictor: Predictor, detec
     analysis = analyse_clip(frames, info.width, OnTime(predictor, deadline), detector, crop_scale, aggregation)
     frame_index, region_index = analysis.deciding
     deciding = analysis.frames[frame_index]
-    tracks = analysis.track_summaries(predictor.label, predictor.kind)
+    tracks = analysis.track_summaries(predictor.label, predictor.verdict, predictor.kind)
     for track, scored in zip(tracks, analysis.tracks):
         best = scored.track.sightings[scored.deciding_sighting]
         track["thumbnail_jpeg"] = thumbnail_jpeg(analysis.frames[best.frame].regions.crops[best.face])
     result: dict[str, Any] = {
-        **verdict(predictor, "video", analysis.probability_fake, analysis.kind_probabilities),
+        **answer_head(predictor, "video", analysis.probability_fake, analysis.kind_probabilities),
         "faces": face_entries(deciding, predictor, region_index, analysis.factors[frame_index]),
         "face_detected": analysis.face_detected,
         "image": {"width": info.width, "height": info.height},

@@ -30,7 +30,7 @@ from .scan_io import KIND_FIELDS, KIND_PROBABILITY_FIELDS
 logger = logging.getLogger(__name__)
 
 DEFAULT_CHECKPOINT = C.MODELS_DIR / f"{C.DEFAULT_MODEL_NAME}.pt"
-FIELDS = ["file", "media", "label", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "error",
+FIELDS = ["file", "media", "label", "verdict", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "error",
           "provenance_verdict", "provenance_source"]
 NO_PROVENANCE = {"provenance_verdict": None, "provenance_source": None}
 
@@ -100,7 +100,7 @@ def classify_blobs(scorer: Scorer, blobs: list[bytes], detector: FaceDetector | 
                    frames: int = C.DEFAULT_VIDEO_FRAMES, decode_min_side: int | None = C.DECODE_MIN_SIDE) -> list[dict]:
     """The verdict of each file's bytes, scored exactly as POST /predict scores it: images together in one batch
     (all their face crops), each clip as one batch of the crops of its sampled frames; a file that cannot be used
-    gets label 'error' and the reason. Shared by the predict command and the bulk scan."""
+    gets label and verdict 'error' and the reason. Shared by the predict command and the bulk scan."""
     verdicts: dict[int, dict] = {}
     images, regions = [], []
     for index, data in enumerate(blobs):
@@ -118,7 +118,7 @@ def classify_blobs(scorer: Scorer, blobs: list[bytes], detector: FaceDetector | 
     for index, analysis in zip(images, score_regions(regions, scorer)):
         probability = analysis.probability_fake
         verdicts[index] = {"media": "image", "label": scorer.label(probability).lower(),
-                           "probability_fake": round(probability, 6),
+                           "verdict": scorer.verdict(probability), "probability_fake": round(probability, 6),
                            **kind_columns(scorer.kind(probability, analysis.kind_probabilities)),
                            "face_detected": analysis.regions.face_detected, "faces": len(analysis.regions.faces),
                            "error": ""}
@@ -135,8 +135,8 @@ def kind_columns(fields: dict) -> dict:
 
 def failure(media: str | None, reason: str) -> dict:
     """The verdict fields of a file that could not be classified."""
-    return {"media": media, "label": "error", "probability_fake": None, **dict.fromkeys(KIND_FIELDS),
-            "face_detected": None, "faces": None, "error": reason}
+    return {"media": media, "label": "error", "verdict": "error", "probability_fake": None,
+            **dict.fromkeys(KIND_FIELDS), "face_detected": None, "faces": None, "error": reason}
 
 
 def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector | None, frames: int) -> dict:
@@ -148,11 +148,12 @@ def clip_row(data: bytes, container: str, scorer: Scorer, detector: FaceDetector
         return scorer.label(probability).lower()  # the server's lower-case labels
 
     return {"media": "video", "label": label(analysis.probability_fake),
+            "verdict": scorer.verdict(analysis.probability_fake),
             "probability_fake": round(analysis.probability_fake, 6),
             **kind_columns(scorer.kind(analysis.probability_fake, analysis.kind_probabilities)),
             "face_detected": analysis.face_detected, "faces": len(analysis.tracks), "error": "",
             "video": info.as_dict(len(analysis.times)), "decoded": sampled.coverage.as_dict(),
-            "tracks": analysis.track_summaries(label, scorer.kind),
+            "tracks": analysis.track_summaries(label, scorer.verdict, scorer.kind),
             "timeline": analysis.timeline()}
 
 
@@ -183,14 +184,19 @@ def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
         writer.writeheader()
         writer.writerows(rows)
     else:
-        width = max(len("file"), *(len(r["file"]) for r in rows))
-        stream.write(f"{'file':<{width}}  {'label':<5}  {'kind':<9}  {'provenance':<10}  probability_fake\n")
-        for r in rows:
-            probability = "" if r["probability_fake"] is None else f"{r['probability_fake']:.4f}"
-            origin = r.get("provenance_verdict") or "-"
-            kind = r.get("kind") or "-"
-            stream.write(f"{r['file']:<{width}}  {r['label']:<5}  {kind:<9}  {origin:<10}  "
-                         f"{probability or r['error']}\n")
+        write_table(rows, stream)
+
+
+def write_table(rows: list[dict], stream) -> None:
+    """The aligned console table: the three-way verdict (the label is its fake-or-not half), kind, provenance."""
+    width = max(len("file"), *(len(r["file"]) for r in rows))
+    stream.write(f"{'file':<{width}}  {'verdict':<9}  {'kind':<9}  {'provenance':<10}  probability_fake\n")
+    for r in rows:
+        probability = "" if r["probability_fake"] is None else f"{r['probability_fake']:.4f}"
+        origin = r.get("provenance_verdict") or "-"
+        kind = r.get("kind") or "-"
+        stream.write(f"{r['file']:<{width}}  {r['verdict']:<9}  {kind:<9}  {origin:<10}  "
+                     f"{probability or r['error']}\n")
 
 
 def predict(args: argparse.Namespace) -> int:

@@ -64,7 +64,7 @@ def get_args_parser(add_help: bool = True) -> argparse.ArgumentParser:
 
 def error_row(path: str, error: str, media: str | None = None) -> dict[str, Any]:
     """The row of a file that could not be classified."""
-    return {**dict.fromkeys(FIELDS), "path": path, "media": media, "label": "error", "error": error}
+    return {**dict.fromkeys(FIELDS), "path": path, "media": media, "label": "error", "verdict": "error", "error": error}
 
 
 class FileClassifier:

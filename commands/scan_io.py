@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -12,17 +13,20 @@ from typing import Any, Iterable
 from pipeline import constants as C
 from pipeline.errors import UserError
 
+logger = logging.getLogger(__name__)
+
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi"})
 SCAN_EXTENSIONS = C.IMAGE_EXTENSIONS | {".bmp", ".gif", ".heic", ".heif", ".avif"} | VIDEO_EXTENSIONS
 LIST_EXTENSIONS = frozenset({".txt", ".lst"})
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "hdfs://", "abfs://")
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}
-# One row per file; the first columns match commands.predict's (file is `path` here).
+# One row per file; the first columns match commands.predict's (file is `path` here). `verdict` (real, uncertain,
+# fake; error) is the server's three-way verdict beside the real-or-fake `label`; outputs of earlier versions lack it.
 # The kind of fake (a model with a kind head, verdict fake or uncertain): the most likely kind, and P(kind | fake) in
 # one kind_probability_<kind> column per kind of pipeline.constants.KIND_NAMES; commands.predict writes the same.
 KIND_PROBABILITY_FIELDS = [f"kind_probability_{name}" for name in C.KIND_NAMES]
 KIND_FIELDS = ["kind", *KIND_PROBABILITY_FIELDS]
-FIELDS = ["path", "media", "label", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "model",
+FIELDS = ["path", "media", "label", "verdict", "probability_fake", *KIND_FIELDS, "face_detected", "faces", "model",
           "model_version", "error", "provenance_verdict", "provenance_source"]
 
 
@@ -126,12 +130,27 @@ def done_paths(path: Path) -> set[str]:
 
 
 def arrow_schema():
-    """The pyarrow schema of a result table (explicit, so all-null columns keep their type)."""
+    """The pyarrow schema of a result table (explicit, so all-null columns keep their type; read by name, so the
+    columns an older output lacks come back null)."""
     import pyarrow as pa
 
     types = {"probability_fake": pa.float64(), "face_detected": pa.bool_(), "faces": pa.int64(),
              **dict.fromkeys(KIND_PROBABILITY_FIELDS, pa.float64())}
     return pa.schema([(name, types.get(name, pa.string())) for name in FIELDS])
+
+
+def csv_header(path: Path) -> list[str]:
+    """The columns of an existing CSV output, which appended rows keep (one header per file, rows never shifted)."""
+    with open(path, encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    if "path" not in header:
+        raise UserError(f"Cannot resume from {path}: not a scan output (no path column)")
+    missing = [name for name in FIELDS if name not in header]
+    if missing:
+        # Rewriting days of rows to add a column risks them; the new rows go under the old header instead.
+        logger.warning("%s was written by an earlier version without the %s column(s): the rows added keep its "
+                       "columns (a new --output has them all)", path, ", ".join(missing))
+    return header
 
 
 class RowWriter:
@@ -146,9 +165,10 @@ class RowWriter:
         if self.format == "parquet":
             self.partial = path.with_name(path.name + ".partial")
             return
+        fields = csv_header(path) if self.format == "csv" and self.append else FIELDS
         self.handle = open(path, "a" if self.append else "w", encoding="utf-8", newline="")
         if self.format == "csv":
-            self.csv = csv.DictWriter(self.handle, fieldnames=FIELDS)
+            self.csv = csv.DictWriter(self.handle, fieldnames=fields, extrasaction="ignore")
             if not self.append:
                 self.csv.writeheader()
 

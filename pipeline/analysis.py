@@ -196,12 +196,12 @@ class ClipAnalysis:
         """[x, y, w, h] of a region in video pixels."""
         return self.frames[frame].regions.boxes[region].scaled(self.factors[frame])
 
-    def track_summaries(self, label: Callable[[float], str],
+    def track_summaries(self, label: Callable[[float], str], verdict: Callable[[float], str],
                         kind: Callable[[float, dict[str, float] | None], dict[str, Any]]) -> list[dict]:
-        """{id, probability_fake, label, kind, kind_probabilities, frames: [{t, box, probability_fake}]} of every
-        track; `kind` gives the kind fields of a P(fake) and P(kind | fake) (pipeline.scoring.kind_fields)."""
+        """{id, probability_fake, label, verdict, kind, kind_probabilities, frames: [{t, box, probability_fake}]} of
+        every track; `kind` gives the kind fields of a P(fake) and P(kind | fake) (pipeline.scoring.kind_fields)."""
         return [{"id": result.track.id, "probability_fake": round(result.probability_fake, 6),
-                 "label": label(result.probability_fake),
+                 "label": label(result.probability_fake), "verdict": verdict(result.probability_fake),
                  **kind(result.probability_fake, result.kind_probabilities),
                  "frames": [{"t": self.times[s.frame], "box": self.box(s.frame, s.face), "probability_fake": round(p, 6)}
                             for s, p in zip(result.track.sightings, result.probabilities)]}

@@ -13,6 +13,9 @@ KIND_NAMES: tuple[str, ...] = ("gan", "diffusion", "swap")
 # threshold. It is where the page's words turn from "likely real" to "uncertain" (frontend/src/api.js,
 # describeProbability: q = p / (2 x threshold) reaches 0.35 at p = 0.7 x threshold).
 UNCERTAIN_FRACTION = 0.7
+# The three verdicts of an answer (pipeline.scoring.verdict_of): `label` says only real or fake at the threshold;
+# `verdict` also says "uncertain" from UNCERTAIN_FRACTION x the threshold up to it, where a person should look.
+VERDICTS: tuple[str, ...] = ("real", "uncertain", "fake")
 
 # Kaggle "deepfake and real images" layout: DATA_DIR/<split>/<class>/*.jpg
 SPLITS: tuple[str, ...] = ("Train", "Validation", "Test")

@@ -81,10 +81,17 @@ class Scores:
         return {name: float(p) for name, p in zip(self.kind_names, self.kinds[row])}
 
 
+def verdict_of(probability_fake: float, threshold: float) -> str:
+    """'fake' at or above the threshold; 'uncertain' from UNCERTAIN_FRACTION x the threshold (where the page's words
+    stop saying "likely real"); else 'real' (C.VERDICTS)."""
+    if probability_fake >= threshold:
+        return "fake"
+    return "uncertain" if probability_fake >= C.UNCERTAIN_FRACTION * threshold else "real"
+
+
 def fake_or_uncertain(probability_fake: float, threshold: float) -> bool:
-    """True when a verdict is fake or uncertain: P(fake) at or above UNCERTAIN_FRACTION x the threshold (where the
-    page's words stop saying "likely real")."""
-    return probability_fake >= C.UNCERTAIN_FRACTION * threshold
+    """True when a verdict is fake or uncertain."""
+    return verdict_of(probability_fake, threshold) != "real"
 
 
 def kind_fields(probability_fake: float, threshold: float, probabilities: dict[str, float] | None) -> dict[str, Any]:
@@ -145,6 +152,10 @@ class Scorer:
         """Class name for a calibrated probability, using the checkpoint's threshold."""
         index = C.FAKE_INDEX if probability_fake >= self.meta.threshold else C.REAL_INDEX
         return self.meta.class_names[index]
+
+    def verdict(self, probability_fake: float) -> str:
+        """'real', 'uncertain' or 'fake' for a calibrated probability at the checkpoint's threshold (verdict_of)."""
+        return verdict_of(probability_fake, self.meta.threshold)
 
     def kind(self, probability_fake: float, kind_probabilities: dict[str, float] | None) -> dict[str, Any]:
         """`kind` and `kind_probabilities` as answers give them (kind_fields at the checkpoint's threshold)."""

@@ -27,8 +27,8 @@ FAKE_LOGIT = 3.0  # P(fake) = sigmoid(3) = 0.953
 KIND_GAIN = 4.0  # a dominant channel 0.6 above the others gives P(kind | fake) about 0.85
 
 
-def colour_kind_model() -> nn.Module:
-    """resnet18 with 2 + 3 outputs: Real/Fake logits 0 and FAKE_LOGIT, kind logits KIND_GAIN x mean R, G, B."""
+def colour_kind_model(fake_logit: float = FAKE_LOGIT) -> nn.Module:
+    """resnet18 with 2 + 3 outputs: Real/Fake logits 0 and fake_logit, kind logits KIND_GAIN x mean R, G, B."""
     model = create_model("resnet18", num_classes=len(C.CLASS_NAMES) + len(C.KIND_NAMES))
     with torch.no_grad():
         for module in model.modules():
@@ -46,17 +46,19 @@ def colour_kind_model() -> nn.Module:
                 layer[0].downsample[0].weight[channel, channel, 0, 0] = 1.0
         model.fc.weight.zero_()
         model.fc.bias.zero_()
-        model.fc.bias[C.FAKE_INDEX] = FAKE_LOGIT
+        model.fc.bias[C.FAKE_INDEX] = fake_logit
         for channel in range(3):
             model.fc.weight[len(C.CLASS_NAMES) + channel, channel] = KIND_GAIN
     return model.eval()
 
 
-def write_kind_checkpoint(path: Path, crop_scale: float = C.CROP_SCALE) -> Path:
-    """Save the colour-kind model as a self-describing checkpoint with a kind head."""
+def write_kind_checkpoint(path: Path, crop_scale: float = C.CROP_SCALE, threshold: float = C.DEFAULT_THRESHOLD,
+                          fake_logit: float = FAKE_LOGIT) -> Path:
+    """Save the colour-kind model (P(fake) = sigmoid(fake_logit) for every image) as a self-describing checkpoint
+    with a kind head and the given threshold."""
     meta = CheckpointMeta(architecture="resnet18", image_size=32, mean=[0.0, 0.0, 0.0], std=[1.0, 1.0, 1.0],
-                          kind_names=list(C.KIND_NAMES), crop_scale=crop_scale)
-    save_checkpoint(path, colour_kind_model(), meta, half=True)
+                          kind_names=list(C.KIND_NAMES), crop_scale=crop_scale, threshold=threshold)
+    save_checkpoint(path, colour_kind_model(fake_logit), meta, half=True)
     return path
 
 

@@ -2,7 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react'
 import { HttpResponse } from 'msw'
 import { describe, expect, it, vi } from 'vitest'
 import { clipFile, imageFile, onPredict, renderPage, upload } from './test/page.jsx'
-import { prediction, problem, videoPrediction } from './test/server.js'
+import { prediction, problem, uncertainPrediction, videoPrediction } from './test/server.js'
 
 const NOT_SUPPORTED =
   '"notes.txt" isn\'t a supported image or clip. Please choose a JPEG, PNG, WebP, BMP, GIF, HEIC, HEIF or AVIF image or an MP4, MOV, WebM, MKV or AVI clip.'
@@ -112,14 +112,26 @@ describe('MainPage with several files', () => {
     const blob = made.mock.calls.at(-1)[0]
     expect(blob.type).toBe('text/csv;charset=utf-8')
     expect((await readBlob(blob)).split('\r\n')).toEqual([
-      'file,media,label,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,kind_probability_swap,' +
+      'file,media,label,verdict,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,kind_probability_swap,' +
         'face_detected,faces_or_tracks,model,error',
-      '"a, b.jpg",image,real,0.04,,,,,true,1,mobilenet_v2-faces-gan,',
-      'talk.mp4,video,fake,0.81,swap,0.05,0.1,0.85,true,2,mobilenet_v2-faces-gan,',
-      `notes.txt,,,,,,,,,,,"${NOT_SUPPORTED.replaceAll('"', '""')}"`,
-      `damaged.png,image,,,,,,,,,,"The image couldn't be analysed (empty, too large in pixels or damaged). Please try a different image."`,
+      '"a, b.jpg",image,real,real,0.04,,,,,true,1,mobilenet_v2-faces-gan,',
+      'talk.mp4,video,fake,fake,0.81,swap,0.05,0.1,0.85,true,2,mobilenet_v2-faces-gan,',
+      `notes.txt,,,,,,,,,,,,"${NOT_SUPPORTED.replaceAll('"', '""')}"`,
+      `damaged.png,image,,,,,,,,,,,"The image couldn't be analysed (empty, too large in pixels or damaged). Please try a different image."`,
       '',
     ])
+  })
+
+  it('lists an uncertain verdict as Uncertain, not Real', async () => {
+    onPredict(({ call }) => HttpResponse.json(call === 1 ? uncertainPrediction() : prediction()))
+    const user = await renderPage()
+    await upload(user, [imageFile('first.jpg'), imageFile('second.jpg')])
+    await user.click(screen.getByRole('button', { name: 'Analyze 2 files' }))
+    await waitFor(() => expect(screen.getByRole('status')).toHaveTextContent('Finished: 2 of 2 files analysed.'))
+    const [uncertain, real] = rows()
+    expect(uncertain).toHaveTextContent('first.jpg, Image · Uncertain — 42% fake')
+    expect(uncertain).toHaveClass('card-button--uncertain')
+    expect(real).toHaveTextContent('second.jpg, Image · Real — 4% fake')
   })
 
   it('keeps the single-result flow for one file', async () => {

@@ -5,7 +5,7 @@ import MainPage from './MainPage.jsx'
 import { MAX_UPLOAD_BYTES } from './api.js'
 import { controlXhr } from './test/controlledXhr.js'
 import { imageFile, onPredict, renderPage, upload } from './test/page.jsx'
-import { MODELS, TINY_PNG_B64, prediction, problem, server } from './test/server.js'
+import { MODELS, TINY_PNG_B64, prediction, problem, server, uncertainPrediction } from './test/server.js'
 
 async function uploadAndAnalyze(user, file) {
   await upload(user, file)
@@ -110,10 +110,11 @@ describe('MainPage', () => {
       HttpResponse.json(
         prediction({
           label: 'fake',
+          verdict: 'fake',
           probability_fake: 0.93,
           faces: [
-            { box: [40, 60, 120, 140], probability_fake: 0.93, label: 'fake', deciding: true },
-            { box: [400, 100, 100, 120], probability_fake: 0.2, label: 'real', deciding: false },
+            { box: [40, 60, 120, 140], probability_fake: 0.93, label: 'fake', verdict: 'fake', deciding: true },
+            { box: [400, 100, 100, 120], probability_fake: 0.2, label: 'real', verdict: 'real', deciding: false },
           ],
           explanation: { heatmap_png: TINY_PNG_B64, box: [40, 60, 120, 140] },
         }),
@@ -136,13 +137,26 @@ describe('MainPage', () => {
     expect(faces[1]).toHaveStyle({ left: '62.5%', top: `${(100 / 480) * 100}%`, width: `${(100 / 640) * 100}%` })
   })
 
+  it('shows an Uncertain verdict, and draws and describes the face in that band as uncertain', async () => {
+    onPredict(() => HttpResponse.json(uncertainPrediction()))
+    const user = await renderPage()
+    await uploadAndAnalyze(user)
+    await screen.findByRole('heading', { name: 'Verdict: Uncertain' })
+    expect(screen.getByRole('region', { name: /verdict/i })).toHaveTextContent('a person should look at it')
+    expect(screen.getByRole('status')).toHaveTextContent('Analysis complete: Uncertain.')
+    const [uncertain, real] = within(screen.getByRole('list', { name: 'Detected faces' })).getAllByRole('listitem')
+    expect(uncertain).toHaveAccessibleName('Face 1: 42% probability of fake, uncertain (deciding face)')
+    expect(uncertain).toHaveClass('facebox--uncertain')
+    expect(real).toHaveClass('facebox--real')
+  })
+
   it.each([
     ['gan', 'Looks fully generated, most likely by a GAN model.', { gan: 0.81, diffusion: 0.14, swap: 0.05 }],
     ['diffusion', 'Looks fully generated, most likely by a diffusion model.', { gan: 0.1, diffusion: 0.7, swap: 0.2 }],
     ['swap', 'Looks like a face swapped onto a real photo or video.', { gan: 0.02, diffusion: 0.03, swap: 0.95 }],
   ])('says in one plain sentence what kind of fake the model guesses (%s), probabilities on demand', async (kind, sentence, probabilities) => {
     onPredict(() =>
-      HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.97, kind, kind_probabilities: probabilities })),
+      HttpResponse.json(prediction({ label: 'fake', verdict: 'fake', probability_fake: 0.97, kind, kind_probabilities: probabilities })),
     )
     const user = await renderPage()
     await uploadAndAnalyze(user)
@@ -163,7 +177,7 @@ describe('MainPage', () => {
   })
 
   it('says nothing about the kind of fake when the answer has none (real verdict, or a model without a kind head)', async () => {
-    onPredict(() => HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.9 })))
+    onPredict(() => HttpResponse.json(prediction({ label: 'fake', verdict: 'fake', probability_fake: 0.9 })))
     const user = await renderPage()
     await uploadAndAnalyze(user)
     await screen.findByRole('heading', { name: /verdict: fake/i })
@@ -211,7 +225,7 @@ describe('MainPage', () => {
 
   it('labels a fake verdict\'s heatmap with the class it explains', async () => {
     const explanation = { heatmap_png: TINY_PNG_B64, box: [100, 80, 200, 220], target: 'fake', note: null }
-    onPredict(() => HttpResponse.json(prediction({ label: 'fake', probability_fake: 0.9, explanation })))
+    onPredict(() => HttpResponse.json(prediction({ label: 'fake', verdict: 'fake', probability_fake: 0.9, explanation })))
     const user = await renderPage()
     await uploadAndAnalyze(user)
     await user.click(await screen.findByRole('switch', { name: 'Show heatmap' }))

@@ -165,6 +165,26 @@ describe('MainPage with a clip', () => {
     ])
   })
 
+  it('draws and describes a face, a frame and a track in the uncertain band as uncertain', async () => {
+    const answer = videoPrediction()
+    Object.assign(answer.tracks[1], { probability_fake: 0.4, label: 'real', verdict: 'uncertain' })
+    answer.tracks[1].frames[1].probability_fake = 0.4
+    answer.timeline[3].probability_fake = 0.45
+    const { user } = await analyseClip(answer)
+
+    const track = screen.getByRole('button', { name: /^Face 2/ })
+    expect(track).toHaveAccessibleName(/^Face 2 40% fake, uncertain/)
+    expect(track).toHaveClass('card-button--uncertain')
+
+    await user.click(screen.getByRole('button', { name: '0:01.5 — 81% fake' }))
+    const [fake, uncertain] = facesOnScreen()
+    expect(uncertain).toHaveAccessibleName('Face 2: 40% probability of fake, uncertain')
+    expect(uncertain).toHaveClass('facebox--uncertain')
+    expect(fake).toHaveClass('facebox--fake')
+    expect(screen.getByRole('button', { name: '0:03.5 — 45% fake' })).toHaveClass('timeline__point--uncertain')
+    expect(screen.getByRole('button', { name: '0:00.5 — 62% fake' })).toHaveClass('timeline__point--fake')
+  })
+
   it("jumps to a face's most-fake frame from its thumbnail", async () => {
     const answer = videoPrediction()
     answer.tracks[1].frames[0].probability_fake = 0.3
@@ -192,6 +212,7 @@ describe('MainPage with a clip', () => {
     await analyseClip(
       videoPrediction({
         label: 'real',
+        verdict: 'real',
         probability_fake: 0.2,
         face_detected: false,
         tracks: [],

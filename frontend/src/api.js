@@ -379,6 +379,23 @@ export function describeProbability(p, threshold = 0.5) {
   return 'very likely fake'
 }
 
+// pipeline/constants.py UNCERTAIN_FRACTION (tests/pipeline checks they match): where describeProbability stops
+// saying "likely real" (q = 0.35).
+const UNCERTAIN_FRACTION = 0.7
+
+export const VERDICT_NAMES = { real: 'Real', uncertain: 'Uncertain', fake: 'Fake' }
+
+/** 'real', 'uncertain' or 'fake' of an answer, face or track (a server older than the verdict sends only `label`). */
+export function verdictOf(item) {
+  return item.verdict ?? item.label
+}
+
+/** The verdict the server would give a probability it sent without one (a face in one sampled frame of a clip). */
+export function verdictFor(p, threshold = 0.5) {
+  if (p >= threshold) return 'fake'
+  return p >= UNCERTAIN_FRACTION * threshold ? 'uncertain' : 'real'
+}
+
 export function formatPercent(p) {
   return `${Math.round(p * 100)}%`
 }

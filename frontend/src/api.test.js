@@ -13,6 +13,7 @@ import {
   predict,
   validateDuration,
   validateFile,
+  verdictFor,
 } from './api.js'
 import { problem, server } from './test/server.js'
 
@@ -89,6 +90,18 @@ describe('api', () => {
     [0.995, 'very likely fake'],
   ])('reads p=%s against a 0.916 threshold as %s (never "fake" words for a real verdict)', (p, words) => {
     expect(describeProbability(p, 0.916)).toBe(words)
+  })
+
+  it.each([
+    [0.349, 0.5, 'real'],
+    [0.35, 0.5, 'uncertain'],
+    [0.499, 0.5, 'uncertain'],
+    [0.5, 0.5, 'fake'],
+    [0.66, 0.95, 'real'],
+    [0.67, 0.95, 'uncertain'],
+    [0.95, 0.95, 'fake'],
+  ])('gives p=%s at a %s threshold the verdict the server would (%s)', (p, threshold, verdict) => {
+    expect(verdictFor(p, threshold)).toBe(verdict)
   })
 
   it('calls relative /api URLs only', async () => {

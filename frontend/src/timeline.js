@@ -1,3 +1,5 @@
+import { verdictFor } from './api.js'
+
 // Reading a clip answer: which sampled frame is on screen, and which faces it holds.
 
 // Sampled frames are at least one video frame (≥ 1/60 s) apart; anything closer is the same frame.
@@ -34,7 +36,7 @@ export function facesAt(result, t) {
         number: track.id,
         box: frame.box,
         probability_fake: frame.probability_fake,
-        label: frame.probability_fake >= threshold ? 'fake' : 'real',
+        verdict: verdictFor(frame.probability_fake, threshold),
         deciding: track === deciding,
       },
     ]

@@ -1,3 +1,5 @@
+import { verdictOf } from './api.js'
+
 // One row per chosen file: its verdict, or why it has none.
 // kind_probability_<kind> columns as the predict command and the scan write them (empty without a kind).
 const KINDS = ['gan', 'diffusion', 'swap']
@@ -5,6 +7,7 @@ export const CSV_COLUMNS = [
   'file',
   'media',
   'label',
+  'verdict',
   'probability_fake',
   'kind',
   ...KINDS.map((kind) => `kind_probability_${kind}`),
@@ -22,6 +25,7 @@ function row(entry) {
     file: file.name,
     media,
     label: result.label,
+    verdict: verdictOf(result),
     probability_fake: result.probability_fake,
     kind: result.kind,
     ...Object.fromEntries(KINDS.map((kind) => [`kind_probability_${kind}`, result.kind_probabilities?.[kind]])),

@@ -11,6 +11,8 @@ from backend_samples import face_jpeg, face_png
 from PIL import Image
 from schema_check import errors, response_schema
 
+from pipeline import constants as C
+
 pytestmark = [pytest.mark.filterwarnings("error"), pytest.mark.timeout(120)]
 
 JPEG = face_jpeg(1)
@@ -39,6 +41,18 @@ def test_multipart_upload_fields(client, field):
     assert body["kind"] is None and body["kind_probabilities"] is None  # an older checkpoint: no kind head
     assert body["model"]["name"] == "alpha"  # first by name: no default configured, no mobilenet_v2-faces-gan
     assert body["image"] == {"width": 96, "height": 96}
+
+
+def test_verdict_follows_the_threshold_in_three_bands(app, client, monkeypatch):
+    meta = app.extensions["deepfake_detector"].registry.classifiers["alpha"].meta
+    probability = post_file(client, query="?model=alpha").get_json()["probability_fake"]
+    assert 0.05 < probability < 0.8  # the fixture model's score of this face, which the bands below are set around
+    for threshold, expected in [(probability, ("fake", "fake")), (probability / 0.85, ("real", "uncertain")),
+                                (probability / (C.UNCERTAIN_FRACTION - 0.05), ("real", "real"))]:
+        monkeypatch.setattr(meta, "threshold", threshold)
+        body = post_file(client, query="?model=alpha").get_json()
+        assert body["threshold"] == pytest.approx(threshold)
+        assert (body["label"], body["verdict"]) == expected
 
 
 def test_raw_body_upload_matches_multipart(client):

@@ -9,6 +9,7 @@ import io
 import pytest
 from PIL import Image
 
+from pipeline.scoring import verdict_of
 from testdata import REAL_PHOTOS, require_dir
 
 pytestmark = [pytest.mark.filterwarnings("error")]
@@ -47,4 +48,6 @@ def test_group_photo_verdict_is_the_most_fake_face(client):
     assert len(faces) >= 2 and sum(face["deciding"] for face in faces) == 1
     deciding = next(face for face in faces if face["deciding"])
     assert deciding["probability_fake"] == max(face["probability_fake"] for face in faces) == body["probability_fake"]
-    assert body["label"] == deciding["label"]
+    assert (body["label"], body["verdict"]) == (deciding["label"], deciding["verdict"])
+    for face in faces:
+        assert face["verdict"] == verdict_of(face["probability_fake"], body["threshold"])

@@ -59,7 +59,7 @@ def test_metrics_counters_move_after_a_request(client):
     labels = {"endpoint": "predict", "status": "200", "media": "image"}
     assert sample(after, "deepfake_requests_total", **labels) == sample(before.text, "deepfake_requests_total",
                                                                         **labels) + 1
-    verdict = {"label": answer["label"], "media": "image"}
+    verdict = {"label": answer["label"], "verdict": answer["verdict"], "media": "image"}
     assert sample(after, "deepfake_verdicts_total", **verdict) == sample(before.text, "deepfake_verdicts_total",
                                                                          **verdict) + 1
     for stage in ("decode", "detect", "classify"):

@@ -9,8 +9,9 @@ import pytest
 from clips import make_clip, truncated
 from PIL import Image
 from schema_check import errors, response_schema
-
 from testdata import REAL_PHOTOS, require_dir
+
+from pipeline.scoring import verdict_of
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -98,6 +99,7 @@ def test_a_face_moving_across_the_clip_is_one_track(client, face_clip):
     assert track["probability_fake"] == pytest.approx(sum(worst[:len(worst) - len(worst) // 2]) /
                                                       (len(worst) - len(worst) // 2), abs=1e-5)
     assert body["probability_fake"] == pytest.approx(track["probability_fake"], abs=1e-6)
+    assert track["verdict"] == body["verdict"] == verdict_of(track["probability_fake"], body["threshold"])
     thumbnail = Image.open(io.BytesIO(base64.b64decode(track["thumbnail_jpeg"])))
     assert thumbnail.format == "JPEG" and max(thumbnail.size) <= 96
     assert body["explanation"]["t"] in [frame["t"] for frame in track["frames"]]

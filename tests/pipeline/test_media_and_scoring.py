@@ -4,6 +4,7 @@ and a batch scored at once equal to its images scored one by one."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pytest
@@ -130,6 +131,24 @@ def test_kind_is_shown_for_fake_or_uncertain_verdicts_only():
     assert kind_fields(C.UNCERTAIN_FRACTION * 0.9, 0.9, kinds)["kind"] == "diffusion"
     assert kind_fields(C.UNCERTAIN_FRACTION * 0.9 - 1e-6, 0.9, kinds) == {"kind": None, "kind_probabilities": None}
     assert kind_fields(0.99, 0.5, None) == {"kind": None, "kind_probabilities": None}
+
+
+def test_verdict_is_fake_at_the_threshold_uncertain_from_its_fraction_and_real_below():
+    from pipeline.scoring import fake_or_uncertain, verdict_of
+
+    threshold = 0.95
+    band = C.UNCERTAIN_FRACTION * threshold
+    cases = {1.0: "fake", threshold: "fake", threshold - 1e-6: "uncertain", band: "uncertain",
+             band - 1e-6: "real", 0.0: "real"}
+    assert {p: verdict_of(p, threshold) for p in cases} == cases
+    assert [fake_or_uncertain(p, threshold) for p in cases] == [v != "real" for v in cases.values()]
+    assert set(cases.values()) == set(C.VERDICTS)
+
+
+def test_the_page_draws_the_uncertain_band_where_the_server_does():
+    page_api = (C.REPO_ROOT / "frontend" / "src" / "api.js").read_text(encoding="utf-8")
+    fractions = re.findall(r"^const UNCERTAIN_FRACTION = ([0-9.]+)$", page_api, flags=re.M)
+    assert [float(f) for f in fractions] == [C.UNCERTAIN_FRACTION]
 
 
 def test_ensemble_scores_average_the_kinds_of_members_with_a_head():

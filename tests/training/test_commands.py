@@ -105,9 +105,13 @@ def test_predict_agrees_with_evaluate(tiny_checkpoint, tiny_dataset, tmp_path, c
                          "--faces", "off"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 12
+    scorer = predict.load_scorer(tiny_checkpoint, "torch", torch.device("cpu"))
     for row in rows:
         assert 0.0 <= row["probability_fake"] <= 1.0
         assert row["label"] == ("fake" if row["probability_fake"] >= 0.5 else "real")
+        assert row["verdict"] == scorer.verdict(row["probability_fake"])
+        assert row["verdict"] == ("fake" if row["probability_fake"] >= 0.5 else
+                                  "uncertain" if row["probability_fake"] >= 0.35 else "real")
         assert row["face_detected"] is False and row["faces"] == 0
         assert row["probability_fake"] == pytest.approx(expected[row["file"]], abs=1e-5)
 
@@ -116,11 +120,11 @@ def test_predict_csv_and_table_formats(tiny_checkpoint, tiny_dataset, capsys):
     image = sorted((tiny_dataset / "Test" / "Real").iterdir())[0]
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint), "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0] == ("file,media,label,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,"
+    assert lines[0] == ("file,media,label,verdict,probability_fake,kind,kind_probability_gan,kind_probability_diffusion,"
                         "kind_probability_swap,face_detected,faces,error,provenance_verdict,provenance_source")
     assert lines[1].startswith(str(image)) and ",,,,," in lines[1]  # no kind head: the kind columns are empty
     assert predict.main([str(image), "--checkpoint", str(tiny_checkpoint)]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "label", "kind", "provenance",
+    assert capsys.readouterr().out.splitlines()[0].split() == ["file", "verdict", "kind", "provenance",
                                                                "probability_fake"]
 
 
@@ -147,6 +151,35 @@ def test_predict_names_the_kind_of_fake_like_the_server(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[1].split()[1:3] == ["fake", "swap"]
 
 
+@pytest.mark.parametrize("threshold, fake_logit, label, verdict", [
+    (0.5, 3.0, "fake", "fake"),  # P(fake) 0.953, at or above the threshold
+    (0.99, 3.0, "real", "uncertain"),  # 0.953: below the threshold, above 0.7 x 0.99 = 0.693
+    (0.5, -3.0, "real", "real"),  # 0.047, below 0.7 x 0.5
+])
+def test_predict_gives_the_servers_three_way_verdict(tmp_path, capsys, threshold, fake_logit, label, verdict):
+    from kind_model import kind_image, write_kind_checkpoint
+
+    from backend import create_app
+
+    checkpoint = write_kind_checkpoint(tmp_path / "models" / "kinds.pt", threshold=threshold, fake_logit=fake_logit)
+    kind_image("gan").save(tmp_path / "face.png")
+    (tmp_path / "notes.jpg").write_text("not an image")
+    files = [str(tmp_path / "face.png"), str(tmp_path / "notes.jpg")]
+    assert predict.main([*files, "--checkpoint", str(checkpoint), "--format", "csv", "--provenance", "off"]) == 0
+    good, bad = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert (good["label"], good["verdict"], bad["label"], bad["verdict"]) == (label, verdict, "error", "error")
+    scorer = predict.load_scorer(checkpoint, "torch", torch.device("cpu"))
+    assert scorer.verdict(float(good["probability_fake"])) == verdict
+    client = create_app({"TESTING": True, "MODEL_DIR": str(tmp_path / "models"), "STATIC_DIR": str(tmp_path),
+                         "THREADS": 1, "ACCESS_LOG": False}).test_client()
+    served = client.post("/predict", data=(tmp_path / "face.png").read_bytes(),
+                         content_type="application/octet-stream").get_json()
+    assert (served["label"], served["verdict"]) == (label, verdict)
+    assert predict.main([*files, "--checkpoint", str(checkpoint), "--provenance", "off"]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [row[1] for row in table] == ["verdict", verdict, "error"]
+
+
 def test_predict_reports_provenance(tiny_checkpoint, tmp_path, capsys):
     for name in ("a1111-png", "signed-camera-jpeg", "plain-jpeg"):
         (tmp_path / f"{name}.{name.rsplit('-', 1)[1]}").write_bytes(fx.FIXTURES[name]())
@@ -165,7 +198,7 @@ def test_predict_reports_unreadable_files(tiny_checkpoint, tmp_path, capsys):
     bad.write_text("not an image")
     assert predict.main([str(bad), "--checkpoint", str(tiny_checkpoint), "--format", "json"]) == 2
     captured = capsys.readouterr()
-    assert json.loads(captured.out)[0]["label"] == "error"
+    assert (json.loads(captured.out)[0]["label"], json.loads(captured.out)[0]["verdict"]) == ("error", "error")
     assert "could not be read" in captured.err
 
 
@@ -301,7 +334,8 @@ def test_predict_scores_clips_beside_images_like_the_server(tiny_checkpoint, tmp
                          "--runtime", "onnx"]) == 0
     rows = {os.path.basename(row["file"]): row for row in json.loads(capsys.readouterr().out)}
     assert set(rows) == {"clip.mp4", "clip.webm", "broken.mp4", "photo.png"}
-    assert rows["photo.png"]["media"] == "image" and rows["broken.mp4"]["label"] == "error"
+    assert rows["photo.png"]["media"] == "image"
+    assert rows["broken.mp4"]["label"] == rows["broken.mp4"]["verdict"] == "error"
     assert "cannot be read" in rows["broken.mp4"]["error"]
     models = tmp_path / "models"
     models.mkdir()
@@ -313,5 +347,7 @@ def test_predict_scores_clips_beside_images_like_the_server(tiny_checkpoint, tmp
         served = client.post("/predict?frames=6", data=(tmp_path / name).read_bytes(),
                              content_type="application/octet-stream").get_json()
         assert row["probability_fake"] == pytest.approx(served["probability_fake"], abs=1e-5)
+        assert (row["label"], row["verdict"]) == (served["label"], served["verdict"])
+        assert [t["verdict"] for t in row["tracks"]] == [t["verdict"] for t in served["tracks"]]
         assert [p["t"] for p in row["timeline"]] == [p["t"] for p in served["timeline"]]
         assert row["decoded"] == served["decoded"] and row["decoded"]["partial"] is False

@@ -17,6 +17,7 @@ from PIL import Image
 from pipeline import constants as C
 from pipeline.errors import DataError
 from pipeline.models import create_model
+from pipeline.torch_runtime import Classifier
 from testdata import REAL_PHOTOS, REPO_ROOT, TINY_IMAGE_SIZE, require_dir
 from training.assess import cues, evaluate, sweep
 from training.data import crops
@@ -292,6 +293,13 @@ def test_per_source_evaluation_and_cue_check_on_a_tiny_mix(tiny_mix, tiny_mix_ru
     assert (predictions.groupby(["source", "label"]).size().to_dict()
             == {(s, c): n for s, c, n in zip(table["source"], table["class"], table["images"])})
     assert pd.read_csv(tmp_path / "metrics.csv")["worst_source_auc"].iloc[0] == pytest.approx(fakes["auc"].min())
+    assert reals["called_fake"].to_dict() == pytest.approx(reals["false_fake_rate"].to_dict())
+    threshold = Classifier.from_checkpoint(tiny_mix_run / "best.pt").meta.threshold
+    for (source, label), group in predictions.groupby(["source", "label"]):
+        row = table[(table["source"] == source) & (table["class"] == label)].iloc[0]
+        p = group["probability_fake"]
+        assert row["called_fake"] == pytest.approx((p >= threshold).mean())
+        assert row["called_uncertain"] == pytest.approx(((p >= C.UNCERTAIN_FRACTION * threshold) & (p < threshold)).mean())
     assert "## By source" in (tmp_path / "report.md").read_text()
     report = cues.cue_check(mix, samples=40, seed=0, crop_cache=cache)
     assert 0 <= report["raw"] <= 1 and 0 <= report["as trained"] <= 1

@@ -1,4 +1,5 @@
-"""Metrics by source: AUC and accuracy of each fake source against all reals, false-fake rate of each real source."""
+"""Metrics by source: AUC and accuracy of each fake source against all reals, false-fake rate of each real source,
+and the share of each source the server's three-way verdict calls fake and uncertain."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from pipeline import constants as C
+from pipeline.scoring import verdict_of
 
-PER_SOURCE_COLUMNS = ["source", "class", "images", "auc", "accuracy", "false_fake_rate", "mean_probability_fake"]
+PER_SOURCE_COLUMNS = ["source", "class", "images", "auc", "accuracy", "false_fake_rate", "mean_probability_fake",
+                      "called_fake", "called_uncertain"]
 
 
 def per_source_metrics(sources, labels, prob_fake, threshold: float = C.DEFAULT_THRESHOLD) -> pd.DataFrame:
-    """One row per source: fakes get AUC/accuracy against every real, reals get their false-fake rate."""
+    """One row per source: fakes get AUC/accuracy against every real, reals get their false-fake rate; every row
+    gets the shares its verdicts call fake (at or over the threshold) and uncertain (pipeline.scoring.verdict_of)."""
     sources, labels, prob_fake = np.asarray(sources), np.asarray(labels), np.asarray(prob_fake, dtype=np.float64)
     real = labels == C.REAL_INDEX
     rows = []
@@ -24,7 +28,8 @@ def per_source_metrics(sources, labels, prob_fake, threshold: float = C.DEFAULT_
             chosen = mine & (labels == label)
             row = {"source": source, "class": C.CLASS_NAMES[label], "images": int(chosen.sum()), "auc": math.nan,
                    "accuracy": math.nan, "false_fake_rate": math.nan,
-                   "mean_probability_fake": float(prob_fake[chosen].mean())}
+                   "mean_probability_fake": float(prob_fake[chosen].mean()),
+                   **verdict_shares(prob_fake[chosen], threshold)}
             if label == C.FAKE_INDEX and real.any():
                 pool = chosen | real
                 row["auc"] = float(roc_auc_score(labels[pool], prob_fake[pool]))
@@ -33,6 +38,13 @@ def per_source_metrics(sources, labels, prob_fake, threshold: float = C.DEFAULT_
                 row["false_fake_rate"] = float((prob_fake[chosen] >= threshold).mean())
             rows.append(row)
     return pd.DataFrame(rows, columns=PER_SOURCE_COLUMNS)
+
+
+def verdict_shares(prob_fake: np.ndarray, threshold: float) -> dict[str, float]:
+    """The shares of probabilities whose verdict is fake and uncertain at `threshold`."""
+    verdicts = [verdict_of(float(p), threshold) for p in prob_fake]
+    return {"called_fake": verdicts.count("fake") / len(verdicts),
+            "called_uncertain": verdicts.count("uncertain") / len(verdicts)}
 
 
 def worst_source_auc(table: pd.DataFrame) -> float:

@@ -1,4 +1,4 @@
-import { formatPercent } from '../api.js'
+import { VERDICT_NAMES, formatPercent, verdictOf } from '../api.js'
 
 function activeEntry(entries) {
   return entries.find((e) => e.status === 'uploading' || e.status === 'analyzing')
@@ -14,7 +14,7 @@ function doneText(entries) {
   if (!entries.length) return ''
   if (entries.length === 1) {
     const { result } = entries[0]
-    return result ? `Analysis complete: ${result.label === 'fake' ? 'Fake' : 'Real'}.` : ''
+    return result ? `Analysis complete: ${VERDICT_NAMES[verdictOf(result)]}.` : ''
   }
   if (entries.some((e) => e.status === 'ready' || e.status === 'queued')) return ''
   const analysed = entries.filter((e) => e.status === 'done').length

@@ -1,4 +1,4 @@
-import { describeProbability, formatPercent } from '../api.js'
+import { describeProbability, formatPercent, verdictOf } from '../api.js'
 import boxStyle from '../boxStyle.js'
 
 /** Each face outlined over the image or video frame, with its own score. `number` names a face (a track in a clip). */
@@ -8,7 +8,7 @@ export default function FaceBoxes({ faces, width, height, threshold = 0.5, label
     <ul className="preview__faces" aria-label={label}>
       {faces.map((face, i) => {
         const number = face.number ?? i + 1
-        const tone = face.label === 'fake' ? 'fake' : 'real'
+        const tone = verdictOf(face)
         // The score sits above the box; below it when the box touches the top; inside when it fills the frame.
         const noRoomAbove = face.box[1] / height < 0.08
         const noRoomBelow = (face.box[1] + face.box[3]) / height > 0.92

@@ -1,5 +1,5 @@
 import { forwardRef } from 'react'
-import { formatPercent } from '../api.js'
+import { VERDICT_NAMES, formatPercent, verdictOf } from '../api.js'
 import verdictsCsv from '../verdictsCsv.js'
 
 const MEDIA_NAMES = { image: 'Image', video: 'Clip' }
@@ -15,7 +15,7 @@ function outcome(entry) {
     case 'analyzing':
       return 'Analyzing…'
     case 'done':
-      return `${entry.result.label === 'fake' ? 'Fake' : 'Real'} — ${formatPercent(entry.result.probability_fake)} fake`
+      return `${VERDICT_NAMES[verdictOf(entry.result)]} — ${formatPercent(entry.result.probability_fake)} fake`
     default:
       return entry.error?.message || 'Failed'
   }
@@ -43,7 +43,7 @@ const ResultsList = forwardRef(function ResultsList({ entries, selectedId, onSel
       </h2>
       <ol className="results__list">
         {entries.map((entry) => {
-          const tone = entry.result ? entry.result.label : entry.error ? 'error' : 'pending'
+          const tone = entry.result ? verdictOf(entry.result) : entry.error ? 'error' : 'pending'
           return (
             <li key={entry.id}>
               <button

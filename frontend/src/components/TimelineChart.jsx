@@ -1,4 +1,4 @@
-import { formatClock, formatPercent } from '../api.js'
+import { formatClock, formatPercent, verdictFor } from '../api.js'
 import { sameFrame } from '../timeline.js'
 
 const WIDTH = 600
@@ -54,7 +54,7 @@ function Point({ point, x, y, threshold, current, onSeek }) {
   }
   return (
     <circle
-      className={`timeline__point timeline__point--${point.probability_fake >= threshold ? 'fake' : 'real'}${current ? ' timeline__point--current' : ''}`}
+      className={`timeline__point timeline__point--${verdictFor(point.probability_fake, threshold)}${current ? ' timeline__point--current' : ''}`}
       cx={x(point.t)}
       cy={y(point.probability_fake)}
       r={current ? 7 : 5.5}

@@ -1,4 +1,4 @@
-import { describeProbability, formatClock, formatPercent } from '../api.js'
+import { describeProbability, formatClock, formatPercent, verdictOf } from '../api.js'
 import { mostFakeFrame } from '../timeline.js'
 
 /** One thumbnail per face followed through the clip, with its score; each jumps to that face's most-fake frame. */
@@ -12,7 +12,7 @@ export default function TrackList({ tracks, threshold = 0.5, onSeek }) {
       <ul className="tracks__list">
         {tracks.map((track) => {
           const peak = mostFakeFrame(track)
-          const tone = track.label === 'fake' ? 'fake' : 'real'
+          const tone = verdictOf(track)
           return (
             <li key={track.id}>
               <button type="button" className={`card-button card-button--${tone} track`} onClick={() => peak && onSeek(peak.t)}>

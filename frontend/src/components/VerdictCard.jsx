@@ -1,4 +1,5 @@
 import { forwardRef } from 'react'
+import { VERDICT_NAMES, verdictOf } from '../api.js'
 import ContentCredentials from './ContentCredentials.jsx'
 import KindGuess from './KindGuess.jsx'
 import ProbabilityBar from './ProbabilityBar.jsx'
@@ -21,20 +22,27 @@ function describeFaces(result) {
     : `${faceCount} faces were found and are outlined on the image, each with its own score.`
 }
 
+const BADGES = { real: '✓', uncertain: '?', fake: '!' }
+
 /**
- * Real/Fake verdict (with the server's note when only part of a clip could be decoded), probability bar and words,
- * the kind of fake (when the model guesses one), model used, latency, face summary, heatmap toggle, credentials.
+ * Real/Uncertain/Fake verdict (uncertain ones asking for a person's look; the server's note when only part of a clip
+ * could be decoded), probability bar and words, the kind of fake (when the model guesses one), model used, latency,
+ * face summary, heatmap toggle, credentials.
  */
 const VerdictCard = forwardRef(function VerdictCard({ result, showHeatmap, onToggleHeatmap }, headingRef) {
-  const isFake = result.label === 'fake'
-  const verdict = isFake ? 'Fake' : 'Real'
+  const verdict = verdictOf(result)
   const latency = formatLatency(result.latency_ms)
   return (
-    <section className={`verdict verdict--${isFake ? 'fake' : 'real'}`} aria-labelledby="verdict-heading">
+    <section className={`verdict verdict--${verdict}`} aria-labelledby="verdict-heading">
       <h2 id="verdict-heading" className="verdict__heading" tabIndex={-1} ref={headingRef}>
-        <span className="verdict__badge" aria-hidden="true">{isFake ? '!' : '✓'}</span>
-        Verdict: {verdict}
+        <span className="verdict__badge" aria-hidden="true">{BADGES[verdict]}</span>
+        Verdict: {VERDICT_NAMES[verdict]}
       </h2>
+      {verdict === 'uncertain' && (
+        <p className="verdict__review">
+          The probability of fake is below the model's threshold, but high enough that a person should look at it.
+        </p>
+      )}
       {result.decoded?.partial && <p className="verdict__partial" role="note">{result.decoded.note}</p>}
       <ProbabilityBar probability={result.probability_fake} threshold={result.threshold ?? 0.5} />
       <KindGuess kind={result.kind} probabilities={result.kind_probabilities} />

@@ -33,18 +33,33 @@ export function prediction(overrides = {}) {
   return {
     media: 'image',
     label: 'real',
+    verdict: 'real',
     probability_fake: 0.04,
     kind: null,
     kind_probabilities: null,
     threshold: 0.5,
     model: { name: 'mobilenet_v2-faces-gan', version: '1a2b3c4d5e6f' },
     face_detected: true,
-    faces: [{ box: [100, 80, 200, 220], probability_fake: 0.04, label: 'real', deciding: true }],
+    faces: [{ box: [100, 80, 200, 220], probability_fake: 0.04, label: 'real', verdict: 'real', deciding: true }],
     image: { width: 640, height: 480 },
     latency_ms: 45.2,
     explanation: { heatmap_png: TINY_PNG_B64, box: [100, 80, 200, 220], target: 'real', note: null },
     ...overrides,
   }
+}
+
+/** An image answer in the uncertain band: under the threshold (label still "real") but at least 0.7 x it. */
+export function uncertainPrediction(overrides = {}) {
+  return prediction({
+    verdict: 'uncertain',
+    probability_fake: 0.42,
+    faces: [
+      { box: [40, 60, 120, 140], probability_fake: 0.42, label: 'real', verdict: 'uncertain', deciding: true },
+      { box: [400, 100, 100, 120], probability_fake: 0.1, label: 'real', verdict: 'real', deciding: false },
+    ],
+    explanation: { heatmap_png: TINY_PNG_B64, box: [40, 60, 120, 140], target: 'real', note: null },
+    ...overrides,
+  })
 }
 
 // A provenance answer as the server gives it for a C2PA-signed generated image (throwaway test signer).
@@ -81,7 +96,8 @@ function track(id, probabilities, box) {
   const frames = probabilities.map((p, i) => ({ t: 0.5 + i, box: [box[0] + 4 * i, box[1], box[2], box[3]], probability_fake: p }))
   const probability_fake = Math.max(...probabilities)
   const label = probability_fake >= 0.5 ? 'fake' : 'real'
-  return { id, probability_fake, label, kind: null, kind_probabilities: null, thumbnail_jpeg: `${THUMBNAIL_B64}${id}`, frames }
+  const verdict = probability_fake >= 0.5 ? 'fake' : probability_fake >= 0.35 ? 'uncertain' : 'real'
+  return { id, probability_fake, label, verdict, kind: null, kind_probabilities: null, thumbnail_jpeg: `${THUMBNAIL_B64}${id}`, frames }
 }
 
 /** A clip answer: 4 frames sampled from 4 s of 1280x720 video; face 1 in every frame, face 2 only in the first two. */
@@ -92,6 +108,7 @@ export function videoPrediction(overrides = {}) {
   return prediction({
     media: 'video',
     label: 'fake',
+    verdict: 'fake',
     probability_fake: 0.81,
     ...kind,
     latency_ms: 930.5,
@@ -100,8 +117,8 @@ export function videoPrediction(overrides = {}) {
     tracks,
     timeline: tracks[0].frames.map(({ t, probability_fake }) => ({ t, probability_fake })),
     faces: [
-      { box: tracks[0].frames[1].box, probability_fake: 0.81, label: 'fake', deciding: true },
-      { box: tracks[1].frames[1].box, probability_fake: 0.12, label: 'real', deciding: false },
+      { box: tracks[0].frames[1].box, probability_fake: 0.81, label: 'fake', verdict: 'fake', deciding: true },
+      { box: tracks[1].frames[1].box, probability_fake: 0.12, label: 'real', verdict: 'real', deciding: false },
     ],
     image: { width: 1280, height: 720 },
     explanation: { heatmap_png: TINY_PNG_B64, box: tracks[0].frames[1].box, target: 'fake', note: null, t: 1.5 },
