@@ -24,6 +24,7 @@ from pipeline.models import create_model
 
 KIND_COLOURS = {"gan": (200, 40, 40), "diffusion": (40, 200, 40), "swap": (40, 40, 200)}
 FAKE_LOGIT = 3.0  # P(fake) = sigmoid(3) = 0.953
+STRICT_THRESHOLD = 0.99  # 0.953 is under it but over 0.7 x 0.99: verdict "uncertain"
 KIND_GAIN = 4.0  # a dominant channel 0.6 above the others gives P(kind | fake) about 0.85
 
 
@@ -73,13 +74,15 @@ def kind_image(kind: str, size: int = 160) -> Image.Image:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write MODEL_DIR/kinds.pt and, with --images, one image of each kind (the browser test's uploads)."""
+    """Write MODEL_DIR/kinds.pt, its twin kinds_strict.pt whose threshold puts every image in the uncertain band, and,
+    with --images, one image of each kind (the browser test's uploads)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", type=Path, help="folder to write kinds.pt into")
     parser.add_argument("--images", type=Path, default=None, help="folder to write gan.png, diffusion.png and "
                         "swap.png into (default none)")
     args = parser.parse_args(argv)
     write_kind_checkpoint(args.model_dir / "kinds.pt")
+    write_kind_checkpoint(args.model_dir / "kinds_strict.pt", threshold=STRICT_THRESHOLD)
     if args.images:
         args.images.mkdir(parents=True, exist_ok=True)
         for kind in KIND_COLOURS:

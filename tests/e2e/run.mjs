@@ -6,7 +6,8 @@
 //
 // Default mode "prod": gunicorn serves frontend/dist at / and the API at /api/* on one free port.
 // A second gunicorn (any mode) serves frontend/dist with a test model whose kind of fake is known in advance
-// (tests/kind_model.py: the dominant colour channel decides), so the kind sentences do not depend on the bundled model.
+// (tests/kind_model.py: the dominant colour channel decides), so the kind sentences do not depend on the bundled model;
+// its strict twin (kinds_strict) puts every image in the uncertain band.
 // Environment: CHROMIUM (default /usr/bin/chromium), E2E_PHOTO (a face photo), E2E_CLIP (a clip), E2E_TIMEOUT_MS.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs'
@@ -160,7 +161,7 @@ async function startKindServer() {
   if (!existsSync(path.join(frontendDir, 'dist', 'index.html'))) {
     throw new Error('frontend/dist is missing: run `npm run build` first (npm run test:e2e does)')
   }
-  const folder = mkdtempSync(path.join(tmpdir(), 'e2e-kinds-'))
+  const folder = scratchFolder('e2e-kinds-')
   const images = path.join(folder, 'images')
   const made = spawnSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-m', 'tests.kind_model', folder, '--images', images], {
     cwd: repoRoot,
@@ -175,6 +176,29 @@ async function startKindServer() {
   const base = `http://127.0.0.1:${port}`
   await waitForHttp(`${base}${commands.backend.api_health_path}`, server, 180_000)
   return { base, images }
+}
+
+/** The most frequent colour [r, g, b] of an element as the browser drew it (its screenshot, decoded in the page). */
+async function dominantColour(page, locator) {
+  const png = (await locator.screenshot()).toString('base64')
+  return page.evaluate(async (data) => {
+    const image = new Image()
+    image.src = `data:image/png;base64,${data}`
+    await image.decode()
+    const canvas = document.createElement('canvas')
+    canvas.width = image.width
+    canvas.height = image.height
+    const context = canvas.getContext('2d')
+    context.drawImage(image, 0, 0)
+    const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data
+    const counts = new Map()
+    for (let i = 0; i < pixels.length; i += 4) {
+      const key = `${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`
+      counts.set(key, (counts.get(key) || 0) + 1)
+    }
+    const [top] = [...counts].sort((a, b) => b[1] - a[1])
+    return top[0].split(',').map(Number)
+  }, png)
 }
 
 async function test(name, fn) {
@@ -248,8 +272,17 @@ function testClip() {
   return generatedClip(2)
 }
 
+const scratchFolders = []
+
+/** A new temporary folder, removed when the run ends (after the servers that read it have stopped). */
+function scratchFolder(prefix) {
+  const folder = mkdtempSync(path.join(tmpdir(), prefix))
+  scratchFolders.push(folder)
+  return folder
+}
+
 function generatedClip(seconds) {
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'e2e-clip-')), 'generated.mp4')
+  const file = path.join(scratchFolder('e2e-clip-'), 'generated.mp4')
   execFileSync(path.join(repoRoot, '.venv', 'bin', 'python'), ['-c', MAKE_CLIP_PY, file, String(seconds)], {
     stdio: 'inherit',
   })
@@ -274,7 +307,7 @@ async function main() {
   const [base, kinds] = await Promise.all([startServers(), startKindServer()])
   log(`app at ${base} (${MODE} mode); kind test model at ${kinds.base}`)
 
-  const userDataDir = mkdtempSync(path.join(tmpdir(), 'e2e-chromium-'))
+  const userDataDir = scratchFolder('e2e-chromium-')
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -497,10 +530,35 @@ async function main() {
       log(`kinds: ${sentences.join(' | ')}`)
     })
 
+    await test('a score under the threshold but in the uncertain band is headed Uncertain, in amber', async () => {
+      const page = await context.newPage()
+      await page.goto(kinds.base)
+      await page.locator('#model-select option[value="kinds_strict"]').waitFor({ state: 'attached' })
+      await page.getByLabel('Model').selectOption('kinds_strict')
+      await page.getByLabel('Image files or video clips').setInputFiles({
+        name: 'gan-face.png',
+        mimeType: 'image/png',
+        buffer: readFileSync(path.join(kinds.images, 'gan.png')),
+      })
+      await page.getByRole('button', { name: 'Analyze image' }).click()
+      const card = page.getByRole('region', { name: /verdict: uncertain/i })
+      await card.or(page.getByRole('alert')).first().waitFor()
+      if (await page.getByRole('alert').isVisible()) {
+        throw new Error(`server answered with an error: ${await page.getByRole('alert').innerText()}`)
+      }
+      const words = await card.innerText()
+      assert(/a person should look/.test(words), `no review sentence in the card: ${words}`)
+      const badge = await dominantColour(page, card.locator('.verdict__badge'))
+      const amber = [0xc2, 0x7c, 0x00] // --uncertain in frontend/src/index.css
+      assert(badge.every((value, i) => Math.abs(value - amber[i]) <= 12), `badge drawn in rgb(${badge}), not amber`)
+      log(`uncertain: ${words.split('\n').slice(0, 2).join(' / ')}; badge rgb(${badge})`)
+      await page.screenshot({ path: path.join(artifacts, '8-uncertain.png'), fullPage: true })
+      await page.close()
+    })
+
     if (pageErrors.length) log(`page errors: ${pageErrors.join(' | ')}`)
   } finally {
     await context.close().catch(() => {})
-    rmSync(userDataDir, { recursive: true, force: true })
   }
 }
 
@@ -520,6 +578,7 @@ try {
   exitCode = 1
 } finally {
   await stopAll()
+  for (const folder of scratchFolders) rmSync(folder, { recursive: true, force: true })
 }
 writeFileSync(path.join(artifacts, 'summary.txt'), `E2E: ${passed} passed, ${failed} failed\n`)
 console.log(`E2E: ${passed} passed, ${failed} failed`)
