@@ -18,12 +18,13 @@ from pipeline.analysis import ImageAnalysis, analyse_clip, analyse_image
 from pipeline.budget import UNLIMITED, Deadline
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector
+from pipeline.loading import load_scorer
 from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.scoring import CropsByScale, Scores, kind_fields, verdict_of
 from pipeline.video import ClipFrames, ClipInfo
 
 from .heatmap import heatmap_png
-from .loading import LazyGradCam, load_scorer
+from .loading import LazyGradCam
 from .problems import ApiProblem
 
 if TYPE_CHECKING:  # PyTorch is imported only when a model needs it (see loading.py)
@@ -100,7 +101,7 @@ class ModelRegistry:
                 logger.error("Skipping %s: 'ensemble' is a reserved model name", path)
                 continue
             try:
-                classifier = load_scorer(path, device, runtime, threads)
+                classifier = load_scorer(path, runtime, device, threads)
             except (UserError, TypeError, ValueError, KeyError, RuntimeError) as error:
                 logger.error("Skipping checkpoint %s: %s", path, error)
                 continue
@@ -162,17 +163,6 @@ class ModelRegistry:
         classifier = self.classifiers[name]
         return Predictor(name, classifier.version, float(classifier.meta.threshold), [classifier],
                          self.explainers[name], float(classifier.meta.crop_scale))
-
-
-def onnx_or_torch(path: Path, classifier: Classifier, threads: int = 1,
-                  engine: str = "onnxruntime") -> Classifier | OnnxClassifier:
-    """The checkpoint's ONNX graph on `engine` (see OnnxClassifier); the PyTorch model if export or loading fails."""
-    try:
-        return OnnxClassifier.from_checkpoint(path, classifier, threads=threads, engine=engine)
-    except Exception as error:  # an operator ONNX cannot express, a broken onnxruntime: keep serving with torch
-        logger.error("ONNX graph unavailable for %s (%s: %s); serving it with PyTorch", path.name,
-                     error.__class__.__name__, error)
-        return classifier
 
 
 @dataclass

@@ -105,7 +105,7 @@ def stage_split(model_path: Path, data: bytes, setup: dict[str, str], repeats: i
     """p50 ms of each stage of a request in one serving set-up, run in this process with 1 thread (as one worker
     on 2 cores)."""
     from backend.gradcam import GradCam, heatmap_png
-    from backend.predictor import onnx_or_torch
+    from pipeline.loading import onnx_or_torch
     from backend.uploads import decode_upload
     from pipeline.faces import create_detector, square_crop_box
     from pipeline.torch_runtime import Classifier

@@ -60,7 +60,7 @@ def stage_split(data: bytes, model_dir: Path, frames: int, repeats: int) -> dict
     """p50 ms of each stage of one clip, in this process with 1 thread (one gunicorn worker on 2 cores)."""
     import torch
 
-    from backend.predictor import onnx_or_torch
+    from pipeline.loading import onnx_or_torch
     from pipeline.analysis import analyse_regions, frame_regions
     from pipeline.faces import create_detector
     from pipeline.torch_runtime import Classifier

@@ -18,11 +18,10 @@ from pipeline.analysis import analyse_clip, face_crops, score_regions
 from pipeline.cli import ArgumentParser, resolve_device, run_command
 from pipeline.errors import UserError
 from pipeline.faces import FaceDetector, create_detector
+from pipeline.loading import load_scorer
 from pipeline.media import IMAGE_DECODE_ERRORS, decode_image
-from pipeline.onnx_runtime import OnnxClassifier
 from pipeline.provenance import read_provenance
 from pipeline.scoring import Scorer
-from pipeline.torch_runtime import Classifier
 from pipeline.video import VideoProblem, read_clip, sniff_container
 
 from .scan_io import KIND_FIELDS, KIND_PROBABILITY_FIELDS
@@ -164,15 +163,6 @@ def provenance_columns(data: bytes) -> dict[str, str]:
     return {"provenance_verdict": answer["verdict"], "provenance_source": "+".join(sources)}
 
 
-def load_scorer(checkpoint: Path, runtime: str, device: str, threads: int | None = None) -> Scorer:
-    """The checkpoint's PyTorch classifier, or its ONNX graph on the runtime's engine (C.RUNTIME_ENGINES)."""
-    classifier = Classifier.from_checkpoint(checkpoint, device)
-    if runtime not in C.RUNTIME_ENGINES:
-        return classifier
-    engine = C.RUNTIME_ENGINES[runtime]
-    return OnnxClassifier.from_checkpoint(checkpoint, classifier, threads=threads, engine=engine)
-
-
 def write_rows(rows: list[dict], fmt: str, stream=None) -> None:
     """Print rows as an aligned table, CSV or JSON (to stdout by default)."""
     stream = stream or sys.stdout
@@ -206,7 +196,7 @@ def predict(args: argparse.Namespace) -> int:
     if not 1 <= args.frames <= C.MAX_VIDEO_FRAMES:
         raise UserError(f"--frames must be from 1 to {C.MAX_VIDEO_FRAMES}")
     files = expand_paths(args.paths)
-    scorer = load_scorer(args.checkpoint, args.runtime, resolve_device(args.device))
+    scorer = load_scorer(args.checkpoint, args.runtime, resolve_device(args.device), threads=None)
     detector = create_detector(args.detector) if args.faces == "on" else None
     rows = predict_files(scorer, files, args.batch_size, detector, provenance=args.provenance == "on",
                          frames=args.frames)

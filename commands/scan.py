@@ -73,8 +73,7 @@ class FileClassifier:
     def __init__(self, checkpoint: str, runtime: str, detector: str | None, frames: int, provenance: bool,
                  threads: int = 1):
         from pipeline.faces import create_detector
-
-        from .predict import load_scorer
+        from pipeline.loading import load_scorer
 
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
         self.scorer = load_scorer(Path(checkpoint), runtime, "cpu", threads)

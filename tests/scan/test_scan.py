@@ -14,8 +14,8 @@ from clips import make_clip
 from PIL import Image
 
 from commands import scan
-from commands.predict import load_scorer
 from commands.scan_io import FIELDS, arrow_schema
+from pipeline.loading import load_scorer
 from training.data.synthetic import synthetic_face
 
 pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.timeout(600), pytest.mark.slow]

@@ -21,6 +21,7 @@ from PIL import Image
 import provenance_fixtures as fx
 from commands import predict
 from pipeline.checkpoint import read_checkpoint
+from pipeline.loading import load_scorer
 from testdata import REPO_ROOT, TINY_IMAGE_SIZE
 from training.assess import evaluate, sweep
 from training.data.synthetic import make_dataset
@@ -105,7 +106,7 @@ def test_predict_agrees_with_evaluate(tiny_checkpoint, tiny_dataset, tmp_path, c
                          "--faces", "off"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 12
-    scorer = predict.load_scorer(tiny_checkpoint, "torch", torch.device("cpu"))
+    scorer = load_scorer(tiny_checkpoint, "torch", torch.device("cpu"))
     for row in rows:
         assert 0.0 <= row["probability_fake"] <= 1.0
         assert row["label"] == ("fake" if row["probability_fake"] >= 0.5 else "real")
@@ -168,7 +169,7 @@ def test_predict_gives_the_servers_three_way_verdict(tmp_path, capsys, threshold
     assert predict.main([*files, "--checkpoint", str(checkpoint), "--format", "csv", "--provenance", "off"]) == 0
     good, bad = csv.DictReader(io.StringIO(capsys.readouterr().out))
     assert (good["label"], good["verdict"], bad["label"], bad["verdict"]) == (label, verdict, "error", "error")
-    scorer = predict.load_scorer(checkpoint, "torch", torch.device("cpu"))
+    scorer = load_scorer(checkpoint, "torch", torch.device("cpu"))
     assert scorer.verdict(float(good["probability_fake"])) == verdict
     client = create_app({"TESTING": True, "MODEL_DIR": str(tmp_path / "models"), "STATIC_DIR": str(tmp_path),
                          "THREADS": 1, "ACCESS_LOG": False}).test_client()

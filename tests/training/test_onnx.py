@@ -266,6 +266,29 @@ def test_server_defaults_to_openvino_falling_back_to_onnxruntime_then_torch(tiny
     assert runtime == "torch" and probability == pytest.approx(expected, abs=1e-4)
 
 
+def test_the_predict_command_falls_back_like_the_server(tiny_checkpoint, tmp_path, monkeypatch, capsys):
+    import json
+
+    from commands import predict
+
+    synthetic_face(0, 3, 96).save(tmp_path / "face.png")
+
+    def predicted() -> float:
+        assert predict.main([str(tmp_path / "face.png"), "--checkpoint", str(tiny_checkpoint), "--runtime",
+                             "openvino", "--faces", "off", "--provenance", "off", "--format", "json"]) == 0
+        (row,) = json.loads(capsys.readouterr().out)
+        return row["probability_fake"]
+
+    expected = predicted()
+
+    def no_engine(*args, **kwargs):
+        raise ImportError("no ONNX engine here")
+
+    monkeypatch.setattr("pipeline.onnx_runtime.OpenVinoSession", no_engine)
+    monkeypatch.setattr("pipeline.onnx_runtime.create_session", no_engine)
+    assert predicted() == pytest.approx(expected, abs=1e-4)  # scored by PyTorch, as the server would be
+
+
 def test_a_detector_that_cannot_load_stops_the_start_with_a_clear_message(tmp_path):
     from backend import create_app
 
