@@ -41,7 +41,7 @@ def onnx_or_torch(path: Path, classifier: Classifier, threads: int | None = 1,
     try:
         return OnnxClassifier.from_checkpoint(path, classifier, threads=threads, engine=engine)
     except Exception as error:  # an operator ONNX cannot express, a broken onnxruntime: keep scoring with torch
-        logger.error("ONNX graph unavailable for %s (%s: %s); serving it with PyTorch", path.name,
+        logger.error("ONNX graph unavailable for %s (%s: %s); scoring it with PyTorch", path.name,
                      error.__class__.__name__, error)
         return classifier
 
