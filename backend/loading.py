@@ -12,14 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pipeline.loading import set_torch_threads
+
 logger = logging.getLogger(__name__)
-
-
-def set_torch_threads(threads: int) -> None:
-    """Size PyTorch's intra-op pool, importing torch (the caller is about to use it)."""
-    import torch
-
-    torch.set_num_threads(threads)
 
 
 class LazyGradCam:

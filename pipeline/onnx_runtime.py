@@ -168,29 +168,39 @@ class OnnxClassifier(Scorer):
     @classmethod
     def from_checkpoint(cls, path: Path, classifier: Any = None, name: str | None = None,
                         threads: int | None = None, engine: str = "onnxruntime") -> "OnnxClassifier":
-        """Use the sibling NAME.onnx when it was exported from this exact checkpoint, else export in memory.
+        """Use the sibling NAME.onnx when it was exported from this exact checkpoint (without PyTorch), else export
+        in memory.
 
         `classifier` is the checkpoint's torch_runtime.Classifier when the caller already loaded it.
         """
+        path = Path(path)
+        sibling = cls.from_sibling(path, threads, engine)
+        if sibling is not None:
+            if name:
+                sibling.name = name
+            return sibling
         from .torch_runtime import Classifier
 
-        path = Path(path)
         classifier = classifier or Classifier.from_checkpoint(path, name=name)
-        version = file_hash(path)
-        sibling = path.with_suffix(".onnx")
-        if sibling.is_file():
-            try:
-                metadata = read_onnx_metadata(sibling)
-                if metadata.get(VERSION_KEY) == version and meta_from_onnx(metadata) == classifier.meta:
-                    session, used = open_session(str(sibling), threads, engine, classifier.meta.image_size)
-                    return cls(session, classifier.meta, classifier.name, version, str(sibling), used)
-                logger.warning("%s was exported from another checkpoint; exporting %s in memory", sibling, path.name)
-            except Exception as error:  # a broken sibling must not stop the server: export instead
-                logger.warning("Cannot use %s (%s); exporting %s in memory", sibling, error.__class__.__name__,
-                               path.name)
-        model_bytes = export_onnx_bytes(classifier.model, classifier.meta, version)
+        model_bytes = export_onnx_bytes(classifier.model, classifier.meta, classifier.version)
         session, used = open_session(model_bytes, threads, engine, classifier.meta.image_size)
-        return cls(session, classifier.meta, classifier.name, version, runtime=used)
+        return cls(session, classifier.meta, classifier.name, classifier.version, runtime=used)
+
+    @classmethod
+    def from_sibling(cls, path: Path, threads: int | None = None,
+                     engine: str = "onnxruntime") -> "OnnxClassifier | None":
+        """The checkpoint's sibling NAME.onnx when it was exported from exactly these bytes; else None (logged when
+        a sibling is there but stale or broken)."""
+        sibling = Path(path).with_suffix(".onnx")
+        if not sibling.is_file():
+            return None
+        try:
+            if read_onnx_metadata(sibling).get(VERSION_KEY) == file_hash(path):
+                return cls.from_onnx(sibling, threads, engine)
+            logger.warning("%s was exported from another checkpoint; exporting %s in memory", sibling, path.name)
+        except Exception as error:  # a broken sibling must not stop the server: export instead
+            logger.warning("Cannot use %s (%s); exporting %s in memory", sibling, error.__class__.__name__, path.name)
+        return None
 
     @classmethod
     def from_onnx(cls, path: Path, threads: int | None = None, engine: str = "onnxruntime") -> "OnnxClassifier":
